@@ -1,0 +1,1 @@
+"""rtspike command line."""

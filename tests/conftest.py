@@ -1,0 +1,85 @@
+"""Shared fixtures: real Redis (fail, never skip, in CI), fresh settings, a clock."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from transports.core.logging import configure_logging
+from transports.core.settings import Settings
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+configure_logging("DEBUG")
+
+
+def redis_url_or_fail() -> str:
+    return os.environ.get("RTSPIKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """A reachable Redis URL. Unreachable: skip on a laptop, fail in CI (CI=true)."""
+    url = redis_url_or_fail()
+    client = aioredis.from_url(url)
+    try:
+        await client.ping()
+    except Exception as exc:
+        message = f"Redis at {url} is unreachable ({exc}); run `make redis` or set RTSPIKE_TEST_REDIS_URL"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        await client.aclose()
+    yield url
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"rtspike-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = aioredis.from_url(redis_url)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    """Embedded defaults (SQLite store and log, local bus) in a temp dir, small seed."""
+    return Settings(
+        jwt_secret=TEST_SECRET,  # type: ignore[arg-type]
+        data_dir=data_dir,
+        seed_lgas=3,
+        seed_enumerators=4,
+    )
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Iterator[FakeClock]:
+    yield FakeClock()

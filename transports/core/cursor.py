@@ -1,0 +1,77 @@
+"""The one opaque position string: SSE event id, Socket.IO/ws resume token, polling ``after``.
+
+It records, per readable stream, the last seq seen, plus the log epoch those seqs belong to. A
+cursor from another epoch (the log was reset) restarts every stream from the beginning.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from transports.core.errors import AppError, ErrorCode
+
+_PREFIX = "c1"
+MAX_CURSOR_CHARS = 4096
+
+
+@dataclass(slots=True)
+class Cursor:
+    epoch: str = ""
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def after(self, stream: str, epoch: str) -> int:
+        """Last seq seen on ``stream``, or 0 when the cursor is from another epoch."""
+        if self.epoch != epoch:
+            return 0
+        return self.positions.get(stream, 0)
+
+    def advance(self, stream: str, seq: int, epoch: str) -> None:
+        if self.epoch != epoch:
+            self.epoch = epoch
+            self.positions = {}
+        if seq > self.positions.get(stream, 0):
+            self.positions[stream] = seq
+
+    def restricted(self, streams: Iterable[str]) -> Cursor:
+        """Drop positions for streams the holder may not read (a tampered cursor gains nothing)."""
+        allowed = set(streams)
+        return Cursor(self.epoch, {s: q for s, q in self.positions.items() if s in allowed})
+
+    def copy(self) -> Cursor:
+        return Cursor(self.epoch, dict(self.positions))
+
+    def encode(self) -> str:
+        text = "|".join([self.epoch, *(f"{s}={q}" for s, q in sorted(self.positions.items()))])
+        return _PREFIX + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor:
+        """Parse a client-supplied cursor; anything malformed is a VALIDATION_ERROR."""
+        if raw is None or raw == "":
+            return cls()
+        if not isinstance(raw, str) or len(raw) > MAX_CURSOR_CHARS or not raw.startswith(_PREFIX):
+            raise _bad_cursor()
+        body = raw[len(_PREFIX) :]
+        try:
+            text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise _bad_cursor() from None
+        epoch, *pairs = text.split("|")
+        positions: dict[str, int] = {}
+        for pair in pairs:
+            stream, sep, seq = pair.rpartition("=")
+            if not sep or not stream or not seq.isdigit() or len(seq) > 18:
+                raise _bad_cursor()
+            positions[stream] = int(seq)
+        return cls(epoch, positions)
+
+    @classmethod
+    def of(cls, epoch: str, positions: Mapping[str, int]) -> Cursor:
+        return cls(epoch, dict(positions))
+
+
+def _bad_cursor() -> AppError:
+    return AppError(ErrorCode.VALIDATION_ERROR, "cursor is malformed", details={"field": "cursor"})
