@@ -1,0 +1,38 @@
+"""`rtspike users`: the deterministic dev seed and its documented credentials."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from transports.core.settings import Settings
+from transports.core.users import DEV_PASSWORD, seed_users
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("users", help="list the dev seed users and their credentials")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    users = seed_users(settings.seed_lgas, settings.seed_enumerators)
+    rows = [
+        {"id": u.id, "login": u.login, "password": DEV_PASSWORD, "role": u.role.value,
+         "lga_id": u.lga_id}
+        for u in users
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    table = Table(title=f"dev seed: {len(rows)} users, password '{DEV_PASSWORD}' for all")
+    for col in ("login", "role", "lga_id", "id"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["login"], r["role"], r["lga_id"], r["id"])
+    Console().print(table)
+    return 0

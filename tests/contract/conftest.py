@@ -1,0 +1,167 @@
+"""A harness that runs real servers on loopback and real clients of the transport under test."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestServer
+
+from tests.conftest import TEST_SECRET
+from transports import registry
+from transports.app import build_app
+from transports.client import RealtimeClient
+from transports.core.envelope import MessageEvent
+from transports.core.hub import Hub
+from transports.api import HUB_KEY
+from transports.core.settings import Settings
+from transports.core.users import DEV_PASSWORD, seed_users
+
+LGAS = 3
+ENUMERATORS = 4
+
+
+def contract_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        jwt_secret=TEST_SECRET,
+        data_dir=data_dir,
+        seed_lgas=LGAS,
+        seed_enumerators=ENUMERATORS,
+        send_rate_per_s=10_000.0,
+        send_burst=10_000,
+        keepalive_s=1.0,
+        recheck_interval_s=5.0,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Recorder:
+    """A connected client plus everything it received, in order."""
+
+    client: RealtimeClient
+    login: str
+    received: list[MessageEvent] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def on_message(self, event: MessageEvent) -> None:
+        self.received.append(event)
+        self.latencies.append(time.time() - event.sent_at)
+        self._changed.set()
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[MessageEvent]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"{self.login}: got {len(self.received)} of {count} messages in {timeout}s"
+                )
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                pass
+        return self.received
+
+    async def wait_closed(self, timeout: float) -> int:
+        await asyncio.wait_for(self.client.closed.wait(), timeout)
+        assert self.client.close_code is not None
+        return self.client.close_code
+
+    def bodies(self) -> list[str]:
+        return [e.body for e in self.received]
+
+
+@dataclass
+class Node:
+    server: TestServer
+    hub: Hub
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+
+class Harness:
+    def __init__(self, transport: str, nodes: list[Node]) -> None:
+        self.transport = transport
+        self.nodes = nodes
+        self.http = httpx.AsyncClient(timeout=10.0)
+        self.clients: list[RealtimeClient] = []
+        self.users = {u.login: u for u in seed_users(LGAS, ENUMERATORS)}
+
+    def url(self, node: int = 0) -> str:
+        return self.nodes[node].url
+
+    async def rest(self, method: str, path: str, token: str | None = None, node: int = 0,
+                   **kw: Any) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.http.request(method, f"{self.url(node)}/api/v1{path}",
+                                       headers=headers, **kw)
+
+    async def login(self, login: str, node: int = 0) -> dict[str, Any]:
+        resp = await self.rest("POST", "/auth/login", node=node,
+                               json={"login": login, "password": DEV_PASSWORD})
+        assert resp.status_code == 200, resp.text
+        body: dict[str, Any] = resp.json()
+        return body
+
+    async def token(self, login: str, node: int = 0) -> str:
+        return str((await self.login(login, node))["access_token"])
+
+    def new_client(self, login: str, node: int = 0) -> Recorder:
+        cls = registry.client(self.transport)
+        rec = Recorder(client=None, login=login)  # type: ignore[arg-type]
+        rec.client = cls(self.url(node), on_message=rec.on_message)
+        self.clients.append(rec.client)
+        return rec
+
+    async def connect(self, login: str, token: str | None = None, cursor: str | None = None,
+                      node: int = 0) -> Recorder:
+        rec = self.new_client(login, node)
+        await rec.client.connect(token or await self.token(login, node), cursor)
+        return rec
+
+    def user_id(self, login: str) -> str:
+        return self.users[login].id
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            try:
+                await asyncio.wait_for(client.close(), 5)
+            except Exception:
+                pass
+        await self.http.aclose()
+
+
+async def start_node(settings: Settings, transport: str) -> Node:
+    app = build_app(settings, [transport])
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return Node(server, app[HUB_KEY])
+
+
+@pytest.fixture(params=registry.names())
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def harness(transport: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    node = await start_node(contract_settings(tmp_path / "node0"), transport)
+    h = Harness(transport, [node])
+    yield h
+    await h.aclose()
+    for n in h.nodes:
+        await n.server.close()

@@ -1,0 +1,164 @@
+"""Per-process delivery: ordered, gap-free, duplicate-free pushes to live connections.
+
+Two levels of sequencing make "every handler sees every visible message exactly once, in
+order" hold even when the bus reorders or drops publications (several nodes, a Redis restart):
+
+- a ``Feed`` per stream holds this process's view of the stream. Publications that arrive
+  ahead of a gap wait while the gap is read back from the log, then everything goes out in seq
+  order.
+- an ``Attachment`` per connection holds what that connection has been given. While it
+  catches up from the log (on connect or after a gap of its own) live events are buffered, then
+  replayed with everything at or below its position dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from transports.core.envelope import MessageEvent
+from transports.core.principal import Principal
+
+
+class LiveConnection(Protocol):
+    """What an adapter hands the hub. ``push`` must not block: it enqueues (or writes into a
+    bounded buffer) and returns False when the connection is over its bound."""
+
+    transport: str
+    principal: Principal
+
+    def push(self, event: MessageEvent) -> bool: ...
+
+    async def drain(self) -> None:
+        """Return once the connection's outgoing queue has room again (catch-up pacing)."""
+        ...
+
+    def close(self, code: int, reason: str) -> None:
+        """Schedule the close; idempotent."""
+        ...
+
+
+@dataclass(eq=False)
+class Attachment:
+    conn: LiveConnection
+    streams: tuple[str, ...]
+    epoch: str
+    positions: dict[str, int]
+    live: bool = False
+    syncing: bool = False
+    buffered: list[MessageEvent] = field(default_factory=list)
+    closed: bool = False
+    timer: asyncio.TimerHandle | None = None
+
+
+SyncStarter = Callable[[Attachment], None]
+Overflow = Callable[[Attachment], None]
+
+
+class Attachments:
+    """Offer events to one attachment; tells the hub when it needs a log read."""
+
+    def __init__(self, start_sync: SyncStarter, overflow: Overflow) -> None:
+        self._start_sync = start_sync
+        self._overflow = overflow
+        self.delivered: dict[str, int] = {}
+
+    def offer(self, att: Attachment, event: MessageEvent) -> None:
+        if att.closed:
+            return
+        if not att.live:
+            att.buffered.append(event)
+            return
+        if event.epoch != att.epoch:
+            att.epoch = event.epoch
+            att.positions = {}
+        pos = att.positions.get(event.stream, 0)
+        if event.seq <= pos:
+            return
+        if event.seq != pos + 1:
+            att.live = False
+            att.buffered.append(event)
+            self._start_sync(att)
+            return
+        att.positions[event.stream] = event.seq
+        transport = att.conn.transport
+        self.delivered[transport] = self.delivered.get(transport, 0) + 1
+        if not att.conn.push(event):
+            self._overflow(att)
+
+    def go_live(self, att: Attachment) -> None:
+        """Switch to live and replay what arrived during the log read, in arrival order."""
+        pending, att.buffered = att.buffered, []
+        att.live = True
+        for event in sorted(pending, key=lambda e: (e.stream, e.seq)):
+            self.offer(att, event)
+
+
+GapReader = Callable[[str, int, int], Awaitable[list[MessageEvent]]]
+
+
+class Feed:
+    """This process's ordered view of one stream."""
+
+    def __init__(self, stream: str, read_gap: GapReader, attachments: Attachments) -> None:
+        self.stream = stream
+        self.subscribers: set[Attachment] = set()
+        self._read_gap = read_gap
+        self._atts = attachments
+        self._epoch: str | None = None
+        self._head: int | None = None
+        self._pending: dict[int, MessageEvent] = {}
+        self._filling: asyncio.Task[None] | None = None
+
+    def publish(self, event: MessageEvent) -> None:
+        if event.epoch != self._epoch:
+            self._epoch, self._head, self._pending = event.epoch, None, {}
+        if self._head is None:
+            self._head = event.seq - 1
+        if event.seq <= self._head:
+            return
+        if event.seq > self._head + 1:
+            self._pending[event.seq] = event
+            if self._filling is None:
+                self._filling = asyncio.get_running_loop().create_task(self._fill())
+            return
+        self._emit(event)
+        self._drain_pending()
+
+    def _emit(self, event: MessageEvent) -> None:
+        self._head = event.seq
+        for att in tuple(self.subscribers):
+            self._atts.offer(att, event)
+
+    def _drain_pending(self) -> None:
+        while self._head is not None and self._head + 1 in self._pending:
+            self._emit(self._pending.pop(self._head + 1))
+
+    async def _fill(self) -> None:
+        try:
+            while self._pending and self._head is not None:
+                upto = min(self._pending)
+                epoch = self._epoch
+                try:
+                    missing = await self._read_gap(self.stream, self._head, upto - 1)
+                except Exception:
+                    await asyncio.sleep(0.2)
+                    continue
+                if epoch != self._epoch:
+                    continue
+                for event in missing:
+                    if self._head is not None and event.seq == self._head + 1:
+                        self._emit(event)
+                if self._head is not None and self._head < upto - 1:
+                    # The log does not have them (yet): skip ahead rather than stall the stream;
+                    # each attachment notices its own gap and re-reads the log.
+                    self._head = upto - 1
+                self._drain_pending()
+        finally:
+            self._filling = None
+
+    async def close(self) -> None:
+        if self._filling is not None:
+            self._filling.cancel()

@@ -1,0 +1,370 @@
+"""The transport-agnostic engine every adapter calls: authenticate, send, catch up, attach a
+live connection, and end connections whose token stopped being valid.
+
+Adapters translate wire frames into these calls and back; nothing here knows about HTTP,
+Socket.IO or WebSocket framing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from transports.core.auth import Authenticator
+from transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC, Bus
+from transports.core.cursor import Cursor
+from transports.core.envelope import MessageEvent, parse_send
+from transports.core.errors import AppError, CloseCode, ErrorCode
+from transports.core.fanout import Attachment, Attachments, Feed, LiveConnection
+from transports.core.ids import new_id
+from transports.core.log.base import Draft, MessageLog
+from transports.core.logging import get_logger
+from transports.core.metrics import Metrics
+from transports.core.policy import Policy
+from transports.core.principal import Principal
+from transports.core.ratelimit import RateLimiter
+from transports.core.settings import Settings
+from transports.core.store.base import Store
+
+log = get_logger("rtspike.hub")
+PAGE = 200
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        message_log: MessageLog,
+        bus: Bus,
+        auth: Authenticator,
+        policy: Policy,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.log = message_log
+        self.bus = bus
+        self.auth = auth
+        self.policy = policy
+        self.metrics = metrics or Metrics()
+        self._clock = clock
+        self.epoch = ""
+        self._feeds: dict[str, Feed] = {}
+        self._by_conn: dict[int, Attachment] = {}
+        self._by_user: dict[str, set[Attachment]] = {}
+        self._atts = Attachments(self._start_sync, self._overflow)
+        self._limiter = RateLimiter(settings.send_rate_per_s, settings.send_burst)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._recheck: asyncio.Task[None] | None = None
+        self._flushed: dict[str, int] = {}
+
+    # lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.store.start()
+        await self.log.start()
+        self.epoch = await self.log.epoch()
+        await self.bus.start(self._on_bus, self._on_bus_reconnect)
+        self._recheck = asyncio.get_running_loop().create_task(self._recheck_loop())
+
+    async def stop(self) -> None:
+        for att in list(self._by_conn.values()):
+            self._end(att, int(CloseCode.SERVER_RESTART), "server shutting down")
+        if self._recheck is not None:
+            self._recheck.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for feed in self._feeds.values():
+            await feed.close()
+        await self.bus.close()
+        await self.log.close()
+        await self.store.close()
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._by_conn)
+
+    # authentication ------------------------------------------------------------------------
+    async def authenticate(self, token: str | None, transport: str) -> Principal:
+        """verify_token_full + may this role connect; every refusal logged with its code."""
+        try:
+            principal = await self.auth.verify_token_full(token)
+            self.policy.check_connect(principal)
+        except AppError as exc:
+            self._auth_failed(transport, exc, None)
+            raise
+        return principal
+
+    async def authenticate_ticket(self, ticket: str | None, transport: str) -> Principal:
+        try:
+            principal = await self.auth.redeem_ticket(ticket)
+            self.policy.check_connect(principal)
+        except AppError as exc:
+            self._auth_failed(transport, exc, None)
+            raise
+        return principal
+
+    def _auth_failed(self, transport: str, exc: AppError, principal: Principal | None) -> None:
+        self.metrics.auth_failures.labels(transport, exc.code.value).inc()
+        fields = principal.log_fields() if principal else {}
+        log.warning("realtime.auth_failed", transport=transport, code=exc.code.value,
+                    reason=exc.message, **fields)
+
+    def streams_for(self, principal: Principal) -> list[str]:
+        return self.policy.readable_streams(principal)
+
+    # sending -----------------------------------------------------------------------------
+    async def send(self, principal: Principal, raw: Any, transport: str) -> MessageEvent:
+        """Validate, authorize, append (the durability point), publish. Idempotent on
+        client_msg_id: a retry returns the stored event and publishes nothing new."""
+        started = time.perf_counter()
+        try:
+            self.policy.check_connect(principal)
+            if not self._limiter.allow(principal.session_id, time.monotonic()):
+                raise AppError(ErrorCode.RATE_LIMITED, "too many messages; slow down",
+                               details={"rate_per_s": self.settings.send_rate_per_s})
+            msg = parse_send(raw, self.settings.max_message_bytes)
+            try:
+                route = self.policy.route(principal, msg, transport)
+            except AppError as exc:
+                if exc.code is ErrorCode.TEAM_BOUNDARY_VIOLATION:
+                    self.metrics.boundary_violations.labels(transport).inc()
+                raise
+            draft = Draft(
+                id=new_id(), stream=route.stream, sender=principal.user_id,
+                sender_role=principal.role.value, recipient=route.recipient,
+                lga_id=principal.lga_id, body=msg.body, client_msg_id=msg.client_msg_id,
+                sent_at=self._clock(), sent_at_ns=msg.sent_at_ns,
+            )
+            event, created = await self.log.append(draft)
+        except AppError as exc:
+            self.metrics.errors.labels(transport, exc.code.value).inc()
+            if exc.code is not ErrorCode.TEAM_BOUNDARY_VIOLATION:
+                log.info("message.refused", transport=transport, code=exc.code.value,
+                         reason=exc.message, **principal.log_fields())
+            raise
+        if created:
+            self.metrics.messages.labels(transport).inc()
+            await self._publish(MESSAGE_TOPIC, event.wire().encode())
+            log.info("message.sent", transport=transport, id=event.id, stream=event.stream,
+                     seq=event.seq, recipient=event.recipient, **principal.log_fields())
+        self.metrics.send_seconds.labels(transport).observe(time.perf_counter() - started)
+        return event
+
+    async def _publish(self, topic: str, data: bytes) -> None:
+        try:
+            await self.bus.publish(topic, data)
+        except Exception as exc:
+            # The message is in the log: receivers find the gap by seq and read it back.
+            log.error("bus.publish_failed", topic=topic, error=str(exc))
+
+    # reading -----------------------------------------------------------------------------
+    def _positions(self, principal: Principal, cursor: Cursor) -> dict[str, int]:
+        streams = self.streams_for(principal)
+        return {s: cursor.after(s, self.epoch) for s in streams}
+
+    async def catch_up(
+        self, principal: Principal, cursor: str | Cursor | None, limit: int = PAGE,
+        transport: str = "rest",
+    ) -> tuple[list[MessageEvent], Cursor, bool]:
+        """Polling and resume: visible events after the cursor, the cursor after them, and
+        whether more are waiting."""
+        self.policy.check_connect(principal)
+        cur = cursor if isinstance(cursor, Cursor) else Cursor.decode(cursor)
+        await self._refresh_epoch()
+        positions = self._positions(principal, cur)
+        limit = max(1, min(limit, 1000))
+        events = await self.log.read_after(positions, limit)
+        nxt = Cursor(self.epoch, positions)
+        for event in events:
+            nxt.advance(event.stream, event.seq, event.epoch)
+        if events:
+            self.metrics.caught_up.labels(transport).inc(len(events))
+            log.info("message.caught_up", transport=transport, count=len(events),
+                     **principal.log_fields())
+        return events, nxt, len(events) >= limit
+
+    async def _refresh_epoch(self) -> None:
+        self.epoch = await self.log.epoch()
+
+    # live connections --------------------------------------------------------------------
+    async def attach(self, conn: LiveConnection, cursor: str | Cursor | None) -> Cursor:
+        """Register, replay what the cursor has not seen, then go live. Returns the cursor as
+        of registration (adapters that expose cursors start from it)."""
+        cur = cursor if isinstance(cursor, Cursor) else Cursor.decode(cursor)
+        principal = conn.principal
+        await self._refresh_epoch()
+        att = Attachment(conn, tuple(self.streams_for(principal)), self.epoch,
+                         self._positions(principal, cur))
+        start = Cursor(self.epoch, dict(att.positions))
+        self._by_conn[id(conn)] = att
+        self._by_user.setdefault(principal.user_id, set()).add(att)
+        for stream in att.streams:
+            self._feed(stream).subscribers.add(att)
+        delay = max(0.0, principal.exp - self._clock())
+        att.timer = asyncio.get_running_loop().call_later(delay, self._expired, att)
+        self.metrics.connections.labels(conn.transport).inc()
+        self.metrics.connects.labels(conn.transport).inc()
+        log.info("realtime.connect", transport=conn.transport, code=None, **principal.log_fields())
+        self._start_sync(att)
+        return start
+
+    def detach(self, conn: LiveConnection, code: int | None = None, reason: str = "") -> None:
+        att = self._by_conn.pop(id(conn), None)
+        if att is None:
+            return
+        att.closed = True
+        if att.timer is not None:
+            att.timer.cancel()
+        for stream in att.streams:
+            feed = self._feeds.get(stream)
+            if feed is not None:
+                feed.subscribers.discard(att)
+        users = self._by_user.get(conn.principal.user_id)
+        if users is not None:
+            users.discard(att)
+            if not users:
+                del self._by_user[conn.principal.user_id]
+        self.metrics.connections.labels(conn.transport).dec()
+        log.info("realtime.disconnect", transport=conn.transport, code=code, reason=reason,
+                 **conn.principal.log_fields())
+
+    def _feed(self, stream: str) -> Feed:
+        feed = self._feeds.get(stream)
+        if feed is None:
+            feed = self._feeds[stream] = Feed(stream, self._read_gap, self._atts)
+        return feed
+
+    async def _read_gap(self, stream: str, after: int, upto: int) -> list[MessageEvent]:
+        events = await self.log.read_after({stream: after}, max(1, upto - after))
+        return [e for e in events if e.seq <= upto]
+
+    def _start_sync(self, att: Attachment) -> None:
+        if att.syncing or att.closed:
+            return
+        att.syncing = True
+        att.live = False
+        self._spawn(self._sync(att))
+
+    async def _sync(self, att: Attachment) -> None:
+        replayed = 0
+        try:
+            while not att.closed:
+                events = await self.log.read_after(att.positions, PAGE)
+                for event in events:
+                    if event.epoch != att.epoch:
+                        att.epoch, att.positions = event.epoch, {}
+                    if event.seq != att.positions.get(event.stream, 0) + 1:
+                        continue
+                    att.positions[event.stream] = event.seq
+                    replayed += 1
+                    if not att.conn.push(event):
+                        self._overflow(att)
+                        return
+                if len(events) < PAGE:
+                    break
+                await att.conn.drain()
+        except Exception as exc:
+            log.error("realtime.catch_up_failed", transport=att.conn.transport, error=str(exc),
+                      **att.conn.principal.log_fields())
+            self._end(att, int(CloseCode.SERVER_RESTART), "catch-up failed; reconnect")
+            return
+        finally:
+            att.syncing = False
+        if replayed:
+            self.metrics.caught_up.labels(att.conn.transport).inc(replayed)
+            log.info("message.caught_up", transport=att.conn.transport, count=replayed,
+                     **att.conn.principal.log_fields())
+        if not att.closed:
+            self._atts.go_live(att)
+
+    def _overflow(self, att: Attachment) -> None:
+        log.warning("realtime.slow_consumer", transport=att.conn.transport,
+                    code=int(CloseCode.SLOW_CONSUMER), **att.conn.principal.log_fields())
+        self.metrics.disconnects.labels(att.conn.transport, "slow_consumer").inc()
+        self._end(att, int(CloseCode.SLOW_CONSUMER), "slow consumer; reconnect and catch up")
+
+    def _end(self, att: Attachment, code: int, reason: str) -> None:
+        if att.closed:
+            return
+        att.conn.close(code, reason)
+        self.detach(att.conn, code, reason)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def flush_metrics(self) -> None:
+        """Deliveries are counted in plain ints on the hot path; publish them on scrape."""
+        for transport, total in self._atts.delivered.items():
+            delta = total - self._flushed.get(transport, 0)
+            if delta:
+                self.metrics.deliveries.labels(transport).inc(delta)
+                self._flushed[transport] = total
+
+    # bus ---------------------------------------------------------------------------------
+    def _on_bus(self, topic: str, data: bytes) -> None:
+        try:
+            if topic == MESSAGE_TOPIC:
+                event = MessageEvent.from_wire(data)
+                feed = self._feeds.get(event.stream)
+                if feed is not None and feed.subscribers:
+                    feed.publish(event)
+            elif topic == CONTROL_TOPIC:
+                self._on_control(json.loads(data))
+        except Exception as exc:
+            log.error("bus.bad_publication", topic=topic, error=str(exc))
+
+    async def _on_bus_reconnect(self) -> None:
+        """Publications may have been missed: make every live attachment re-read the log."""
+        await self._refresh_epoch()
+        for att in list(self._by_conn.values()):
+            self._start_sync(att)
+
+    # revocation --------------------------------------------------------------------------
+    async def logout(self, principal: Principal) -> None:
+        await self.auth.logout(principal)
+        await self._publish(CONTROL_TOPIC, json.dumps(
+            {"kind": "session", "user_id": principal.user_id, "sid": principal.session_id,
+             "jti": principal.jti}).encode())
+
+    async def revoke_all(self, principal: Principal) -> float:
+        before = await self.auth.revoke_all(principal)
+        await self._publish(CONTROL_TOPIC, json.dumps(
+            {"kind": "user", "user_id": principal.user_id, "before": before}).encode())
+        return before
+
+    def _on_control(self, msg: dict[str, Any]) -> None:
+        for att in list(self._by_user.get(str(msg.get("user_id")), ())):
+            p = att.conn.principal
+            hit = (msg.get("kind") == "session" and (p.session_id == msg.get("sid")
+                                                     or p.jti == msg.get("jti"))) or (
+                msg.get("kind") == "user" and p.iat < float(msg.get("before", 0)))
+            if hit:
+                self._revoked(att, str(msg.get("kind")))
+
+    def _revoked(self, att: Attachment, why: str) -> None:
+        log.info("realtime.revoked", transport=att.conn.transport, reason=why,
+                 code=int(CloseCode.TOKEN_EXPIRED), **att.conn.principal.log_fields())
+        self.metrics.disconnects.labels(att.conn.transport, f"revoked_{why}").inc()
+        self._end(att, int(CloseCode.TOKEN_EXPIRED), f"token {why}; reconnect with a new token")
+
+    def _expired(self, att: Attachment) -> None:
+        self._revoked(att, "expired")
+
+    async def _recheck_loop(self) -> None:
+        """Defence in depth: control publications can be missed; re-verify every connection."""
+        while True:
+            await asyncio.sleep(self.settings.recheck_interval_s)
+            for att in list(self._by_conn.values()):
+                try:
+                    await self.auth.verify_principal(att.conn.principal)
+                except AppError:
+                    self._revoked(att, "recheck")
+                except Exception as exc:
+                    log.error("realtime.recheck_failed", error=str(exc))
