@@ -83,3 +83,34 @@ class FakeClock:
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
     yield FakeClock()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    """Debian's Chromium through Playwright (never a downloaded browser build)."""
+    from playwright.async_api import async_playwright
+
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
