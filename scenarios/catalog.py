@@ -1,0 +1,65 @@
+"""Every metric a scenario may write: name, unit, which direction is better, what it means.
+
+The catalogue travels inside manifest.json, so the report explains each figure without
+importing scenario code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# (scenario, metric): (unit, better, description)
+CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("handshake", "connect_p50_ms"): ("ms", "lower", "connect + auth, median"),
+    ("handshake", "connect_p95_ms"): ("ms", "lower", "connect + auth, 95th percentile"),
+    ("handshake", "connect_p99_ms"): ("ms", "lower", "connect + auth, 99th percentile"),
+    ("latency", "latency_p50_ms"): ("ms", "lower", "emit-to-handler, open loop, median"),
+    ("latency", "latency_p90_ms"): ("ms", "lower", "emit-to-handler, 90th percentile"),
+    ("latency", "latency_p99_ms"): ("ms", "lower", "emit-to-handler, 99th percentile"),
+    ("latency", "latency_p999_ms"): ("ms", "lower", "emit-to-handler, 99.9th percentile"),
+    ("latency", "latency_max_ms"): ("ms", "lower", "emit-to-handler, worst"),
+    ("latency", "delivered"): ("count", "higher", "messages delivered to handlers"),
+    ("latency", "lost"): ("count", "lower", "expected deliveries that never arrived"),
+    ("latency", "duplicated"): ("count", "lower", "deliveries seen twice"),
+    ("latency", "reordered"): ("count", "lower", "deliveries out of per-publisher order"),
+    ("fanout", "deliveries_per_s"): ("1/s", "higher", "deliveries per second, largest team"),
+    ("fanout", "capacity_connections"): ("count", "higher",
+                                         "team size at which p95 latency crosses the objective"),
+    ("fanout", "server_cpu_pct"): ("%", "lower", "server process CPU during fan-out"),
+    ("fanout", "server_rss_mb"): ("MB", "lower", "server RSS during fan-out"),
+    ("connections", "rss_per_connection_kb"): ("KB", "lower",
+                                              "server RSS growth per idle authenticated conn"),
+    ("connections", "connections_held"): ("count", "higher", "idle connections held"),
+    ("isolation", "leaks"): ("count", "lower", "deliveries the policy forbids (must be 0)"),
+    ("isolation", "violations_refused"): ("count", "higher", "out-of-team sends refused"),
+    ("isolation", "delivered"): ("count", "higher", "allowed deliveries checked"),
+    ("reconnect", "time_to_degraded_s"): ("s", "lower", "interruption to degraded mode"),
+    ("reconnect", "time_to_recovered_s"): ("s", "lower", "interruption to connected again"),
+    ("reconnect", "lost"): ("count", "lower", "messages never seen by the handler (must be 0)"),
+    ("reconnect", "duplicated"): ("count", "lower", "messages seen twice (must be 0)"),
+    ("reconnect", "polling_requests"): ("count", "lower", "REST polls spent while degraded"),
+    ("revocation", "revoke_to_close_p50_ms"): ("ms", "lower", "logout/revoke-all to close"),
+    ("revocation", "revoke_to_close_max_ms"): ("ms", "lower", "logout/revoke-all to close, worst"),
+    ("bidirectional", "send_ack_p50_ms"): ("ms", "lower", "client send to ack, median"),
+    ("bidirectional", "send_ack_p99_ms"): ("ms", "lower", "client send to ack, 99th pct"),
+    ("multinode", "cross_node_p50_ms"): ("ms", "lower", "send on node A to handler on node B"),
+    ("multinode", "cross_node_p99_ms"): ("ms", "lower", "cross-node, 99th percentile"),
+    ("multinode", "lost"): ("count", "lower", "cross-node deliveries missing"),
+    ("multinode", "duplicated"): ("count", "lower", "cross-node deliveries seen twice"),
+    ("bundle", "min_bytes"): ("B", "lower", "esbuild-minified client bundle"),
+    ("bundle", "gzip_bytes"): ("B", "lower", "gzip -9 of the minified bundle"),
+    ("bundle", "brotli_bytes"): ("B", "lower", "brotli of the minified bundle"),
+    ("bundle", "gzip_added_bytes"): ("B", "lower", "gzip bytes added over the no-transport page"),
+    ("effort", "server_loc"): ("lines", "lower", "non-blank non-comment lines, server half"),
+    ("effort", "client_loc"): ("lines", "lower", "non-blank non-comment lines, client halves"),
+    ("effort", "dependencies"): ("count", "lower", "third-party packages the transport adds"),
+    ("loadtest", "max_users_p99_under_100ms"): ("users", "higher",
+                                                "most Locust users with push p99 < 100 ms"),
+}
+
+
+def catalog_for_manifest() -> list[dict[str, Any]]:
+    return [
+        {"scenario": s, "metric": m, "unit": u, "better": b, "description": d}
+        for (s, m), (u, b, d) in CATALOG.items()
+    ]

@@ -1,0 +1,140 @@
+"""The results folder: the only thing `scenarios` hands to `reports`.
+
+reports/out/<run-id>/
+  manifest.json     environment, versions, settings, profile, which client each transport used
+  metrics.csv       tidy: one row per (scenario, transport, case, metric, repeat)
+  series.csv        curves: one row per point (fan-out capacity, RSS vs connections, ...)
+  timelines.csv     reconnect timelines: state changes and message arrivals over time
+  histograms.csv    HdrHistogram (microseconds), base64-encoded, one row per scenario/transport/case
+  report.html       rendered by `rtspike report` from the files above alone
+
+``repeat`` is 0..n-1 for individual repeats and -1 for the summary row (median of repeats);
+``spread`` on the summary row is (max - min) across repeats. ``valid`` is False when the load
+generator saturated (its CPU or event-loop lag crossed the limit): such a figure is reported
+but not used for scoring.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+SUMMARY = -1
+
+METRICS_COLUMNS = [
+    "scenario", "transport", "case", "metric", "value", "unit", "repeat", "spread", "valid",
+    "note",
+]
+SERIES_COLUMNS = ["scenario", "transport", "case", "x_name", "x", "y_name", "y", "unit"]
+TIMELINE_COLUMNS = ["scenario", "transport", "case", "t_s", "kind", "value"]
+HISTOGRAM_COLUMNS = ["scenario", "transport", "case", "name", "unit", "encoded"]
+
+
+@dataclass
+class MetricRow:
+    scenario: str
+    transport: str
+    metric: str
+    value: float
+    unit: str
+    case: str = ""
+    repeat: int = SUMMARY
+    spread: float | None = None
+    valid: bool = True
+    note: str = ""
+
+
+@dataclass
+class SeriesRow:
+    scenario: str
+    transport: str
+    x_name: str
+    x: float
+    y_name: str
+    y: float
+    unit: str = ""
+    case: str = ""
+
+
+@dataclass
+class TimelineRow:
+    scenario: str
+    transport: str
+    case: str
+    t_s: float
+    kind: str  # "state" (value = connecting|connected|degraded|disconnected) or "message"
+    value: str
+
+
+@dataclass
+class HistogramRow:
+    scenario: str
+    transport: str
+    name: str
+    encoded: str
+    unit: str = "us"
+    case: str = ""
+
+
+@dataclass
+class Results:
+    """Accumulates rows in memory; ``write`` puts them in the folder."""
+
+    metrics: list[MetricRow] = field(default_factory=list)
+    series: list[SeriesRow] = field(default_factory=list)
+    timelines: list[TimelineRow] = field(default_factory=list)
+    histograms: list[HistogramRow] = field(default_factory=list)
+
+    def add_repeats(
+        self, scenario: str, transport: str, metric: str, values: list[float], unit: str,
+        case: str = "", valid: Iterable[bool] | None = None, note: str = "",
+    ) -> MetricRow:
+        """One row per repeat plus the summary row (median, spread) that the report scores."""
+        flags = list(valid) if valid is not None else [True] * len(values)
+        for i, (v, ok) in enumerate(zip(values, flags, strict=True)):
+            self.metrics.append(MetricRow(scenario, transport, metric, v, unit, case, i,
+                                          None, ok, note))
+        good = [v for v, ok in zip(values, flags, strict=True) if ok] or values
+        summary = MetricRow(scenario, transport, metric, statistics.median(good), unit, case,
+                            SUMMARY, max(good) - min(good) if good else 0.0, any(flags), note)
+        self.metrics.append(summary)
+        return summary
+
+    def add(self, scenario: str, transport: str, metric: str, value: float, unit: str,
+            case: str = "", valid: bool = True, note: str = "") -> MetricRow:
+        row = MetricRow(scenario, transport, metric, value, unit, case, SUMMARY, None, valid,
+                        note)
+        self.metrics.append(row)
+        return row
+
+    def extend(self, other: Results) -> None:
+        self.metrics += other.metrics
+        self.series += other.series
+        self.timelines += other.timelines
+        self.histograms += other.histograms
+
+    def write(self, folder: Path, manifest: Mapping[str, Any]) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "manifest.json").write_text(
+            json.dumps({"schema_version": SCHEMA_VERSION, **manifest}, indent=2, default=str)
+        )
+        _write_csv(folder / "metrics.csv", METRICS_COLUMNS, self.metrics)
+        _write_csv(folder / "series.csv", SERIES_COLUMNS, self.series)
+        _write_csv(folder / "timelines.csv", TIMELINE_COLUMNS, self.timelines)
+        _write_csv(folder / "histograms.csv", HISTOGRAM_COLUMNS, self.histograms)
+        return folder
+
+
+def _write_csv(path: Path, columns: list[str], rows: Iterable[Any]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            data = asdict(row)
+            writer.writerow({c: "" if data.get(c) is None else data.get(c) for c in columns})
