@@ -1,0 +1,285 @@
+"""The one authentication path for REST and every transport, plus login, refresh rotation,
+logout, revoke-all and one-time realtime tickets.
+
+Keeping all five steps in one function is the point: a transport that re-implemented "just the
+signature check" would accept logged-out or revoked tokens that REST refuses.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from transports.core.errors import AppError, ErrorCode
+from transports.core.ids import new_id
+from transports.core.logging import get_logger
+from transports.core.principal import Principal, Role, UserInfo
+from transports.core.settings import Settings
+from transports.core.store.base import RefreshUse, Session, Store
+from transports.core.tokens import TokenService, now_ms
+from transports.core.users import UserDirectory
+
+log = get_logger("rtspike.auth")
+
+MAX_TICKET_CHARS = 256
+_TOUCH_CACHE_MAX = 50_000
+
+
+@dataclass
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: float
+    user: UserInfo
+
+    def to_dict(self) -> dict[str, Any]:
+        u = self.user
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "user": {
+                "id": u.id,
+                "login": u.login,
+                "role": u.role.value,
+                "lga_id": u.lga_id,
+                "display_name": u.display_name,
+            },
+        }
+
+
+def _user_fields(user: UserInfo) -> dict[str, str]:
+    return {"user": user.id, "role": user.role.value, "lga": user.lga_id}
+
+
+def _extract(token: str | None) -> str:
+    """Step 1: accept a raw token or an ``Authorization`` header value."""
+    if not token or not isinstance(token, str):
+        raise AppError(
+            ErrorCode.AUTH_REQUIRED,
+            "A valid access token is required",
+            details={"reason": "missing"},
+        )
+    scheme, _, rest = token.partition(" ")
+    if rest and scheme.lower() == "bearer":
+        token = rest.strip()
+    if not token or " " in token:
+        raise AppError(
+            ErrorCode.AUTH_REQUIRED,
+            "A valid access token is required",
+            details={"reason": "malformed"},
+        )
+    return token
+
+
+def _session_expired(reason: str) -> AppError:
+    return AppError(
+        ErrorCode.SESSION_EXPIRED, "The session has ended; log in again", details={"reason": reason}
+    )
+
+
+class Authenticator:
+    def __init__(
+        self,
+        settings: Settings,
+        tokens: TokenService,
+        store: Store,
+        users: UserDirectory,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._tokens = tokens
+        self._store = store
+        self._users = users
+        self._clock = clock
+        self._touch_every = min(60.0, settings.session_inactivity_s / 10)
+        self._last_touch: dict[str, float] = {}
+
+    # verification --------------------------------------------------------------------------
+    async def verify_token_full(self, token: str | None) -> Principal:
+        """Steps 1-5; the only way anything in rtspike turns a token into a Principal."""
+        claims = self._tokens.decode(_extract(token), "access")
+        principal = self._tokens.principal_from_claims(claims)
+        await self.verify_principal(principal)
+        return principal
+
+    async def verify_principal(self, principal: Principal) -> None:
+        """Steps 3-5 (and expiry) for an already decoded principal: tickets and live re-checks
+        call this so a logout, a revoke-all or an idle session ends them too."""
+        now = self._clock()
+        user = self._users.get(principal.user_id)
+        if user is None:
+            raise AppError(
+                ErrorCode.AUTH_REQUIRED,
+                "A valid access token is required",
+                details={"reason": "unknown user"},
+            )
+        if user.role != principal.role or user.lga_id != principal.lga_id:
+            raise AppError(
+                ErrorCode.TOKEN_REVOKED,
+                "The user's role or team changed; refresh",
+                details={"reason": "claims stale"},
+            )
+        if principal.exp <= now:
+            raise AppError(ErrorCode.TOKEN_EXPIRED, "The token has expired; refresh it")
+        if await self._store.is_blacklisted(principal.jti, now):
+            raise AppError(
+                ErrorCode.TOKEN_REVOKED,
+                "The token was revoked (logged out)",
+                details={"reason": "logged out"},
+            )
+        if principal.iat < await self._store.revoked_before(principal.user_id):
+            raise AppError(
+                ErrorCode.TOKEN_REVOKED,
+                "The token was revoked; log in again",
+                details={"reason": "revoked"},
+            )
+        await self._check_session(principal.session_id, principal.user_id, now)
+
+    async def _check_session(self, session_id: str, user_id: str, now: float) -> Session:
+        """Step 5. Touching is throttled: last_seen may lag by at most ``_touch_every``
+        (a tenth of the inactivity limit), which is what keeps verification cheap."""
+        session = await self._store.get_session(session_id)
+        if session is None or session.user_id != user_id:
+            self._last_touch.pop(session_id, None)
+            raise _session_expired("no session")
+        if now - session.last_seen > self._settings.session_inactivity_s:
+            raise _session_expired("inactive")
+        if now - session.created_at > self._settings.session_absolute_s:
+            raise _session_expired("absolute timeout")
+        last = self._last_touch.get(session_id)
+        if last is None or now - last >= self._touch_every:
+            await self._store.touch_session(session_id, now)
+            if len(self._last_touch) >= _TOUCH_CACHE_MAX:
+                self._last_touch.clear()
+            self._last_touch[session_id] = now
+        return session
+
+    # login / refresh / logout --------------------------------------------------------------
+    async def login(self, login: str, password: str) -> TokenPair:
+        user = self._users.check_password(login, password)
+        if user is None:
+            log.info("auth.login_failed", login=login[:64])
+            raise AppError(ErrorCode.AUTH_REQUIRED, "invalid login or password")
+        now = now_ms(self._clock)
+        session = Session(id=new_id(), user_id=user.id, created_at=now, last_seen=now)
+        await self._store.create_session(session)
+        pair = await self._issue_pair(user, session.id)
+        log.info("auth.login", session=session.id, **_user_fields(user))
+        return pair
+
+    async def _issue_pair(self, user: UserInfo, session_id: str) -> TokenPair:
+        access, _ = self._tokens.issue_access(user, session_id)
+        refresh, rclaims = self._tokens.issue_refresh(user, session_id)
+        await self._store.add_refresh(rclaims["jti"], session_id, float(rclaims["exp"]))
+        return TokenPair(access, refresh, self._settings.access_ttl_s, user)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotation with reuse detection: a refresh token works once; presenting it again means
+        it leaked, so the whole session (every token descended from that login) ends."""
+        claims = self._tokens.decode(_extract(refresh_token), "refresh")
+        sid, jti = claims["sid"], claims["jti"]
+        now = self._clock()
+        user = self._users.get(claims["sub"])
+        if user is None:
+            raise AppError(
+                ErrorCode.AUTH_REQUIRED,
+                "A valid refresh token is required",
+                details={"reason": "unknown user"},
+            )
+        outcome, used_sid = await self._store.use_refresh(jti, now)
+        if outcome is RefreshUse.REUSED:
+            await self._store.end_session(used_sid or sid)
+            self._last_touch.pop(used_sid or sid, None)
+            log.warning("auth.refresh_reused", session=used_sid or sid, **_user_fields(user))
+            raise AppError(
+                ErrorCode.TOKEN_REVOKED,
+                "Refresh token reuse detected; log in again",
+                details={"reason": "reused"},
+            )
+        if outcome is not RefreshUse.OK or used_sid != sid:
+            raise AppError(
+                ErrorCode.TOKEN_REVOKED,
+                "The refresh token is not valid; log in again",
+                details={"reason": "unknown"},
+            )
+        if float(claims["iat"]) < await self._store.revoked_before(user.id):
+            await self._store.end_session(sid)
+            raise AppError(
+                ErrorCode.TOKEN_REVOKED,
+                "The token was revoked; log in again",
+                details={"reason": "revoked"},
+            )
+        await self._check_session(sid, user.id, now)
+        pair = await self._issue_pair(user, sid)
+        log.info("auth.refresh", session=sid, **_user_fields(user))
+        return pair
+
+    async def logout(self, principal: Principal) -> None:
+        await self._store.blacklist(principal.jti, principal.exp)
+        await self._store.end_session(principal.session_id)
+        self._last_touch.pop(principal.session_id, None)
+        log.info("auth.logout", session=principal.session_id, **principal.log_fields())
+
+    async def revoke_all(self, principal: Principal) -> float:
+        """Every token of the user issued before now (same millisecond excepted) is refused."""
+        ts = now_ms(self._clock)
+        await self._store.set_revoked_before(principal.user_id, ts)
+        log.info("auth.revoke_all", revoked_before=ts, **principal.log_fields())
+        return ts
+
+    # one-time tickets ----------------------------------------------------------------------
+    async def issue_ticket(self, principal: Principal) -> str:
+        """A short-lived stand-in for the JWT where it would land in a URL (EventSource)."""
+        ticket = secrets.token_urlsafe(32)
+        payload = json.dumps(
+            {
+                "user_id": principal.user_id,
+                "role": principal.role.value,
+                "lga_id": principal.lga_id,
+                "jti": principal.jti,
+                "iat": principal.iat,
+                "exp": principal.exp,
+                "session_id": principal.session_id,
+            }
+        )
+        expires_at = self._clock() + self._settings.ticket_ttl_s
+        await self._store.put_ticket(ticket, payload, expires_at)
+        return ticket
+
+    async def redeem_ticket(self, ticket: str | None) -> Principal:
+        if not ticket or not isinstance(ticket, str) or len(ticket) > MAX_TICKET_CHARS:
+            raise AppError(
+                ErrorCode.AUTH_REQUIRED, "A valid ticket is required", details={"reason": "missing"}
+            )
+        payload = await self._store.take_ticket(ticket, self._clock())
+        if payload is None:
+            raise AppError(
+                ErrorCode.AUTH_REQUIRED,
+                "The ticket is unknown, used or expired",
+                details={"reason": "invalid ticket"},
+            )
+        try:
+            data = json.loads(payload)
+            principal = Principal(
+                user_id=str(data["user_id"]),
+                role=Role(data["role"]),
+                lga_id=str(data["lga_id"]),
+                jti=str(data["jti"]),
+                iat=float(data["iat"]),
+                exp=float(data["exp"]),
+                session_id=str(data["session_id"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise AppError(
+                ErrorCode.AUTH_REQUIRED,
+                "The ticket is unknown, used or expired",
+                details={"reason": "corrupt ticket"},
+            ) from None
+        await self.verify_principal(principal)
+        return principal
