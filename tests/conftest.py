@@ -62,7 +62,7 @@ def data_dir(tmp_path: Path) -> Path:
 def settings(data_dir: Path) -> Settings:
     """Embedded defaults (SQLite store and log, local bus) in a temp dir, small seed."""
     return Settings(
-        jwt_secret=TEST_SECRET,  # type: ignore[arg-type]
+        jwt_secret=TEST_SECRET,
         data_dir=data_dir,
         seed_lgas=3,
         seed_enumerators=4,
