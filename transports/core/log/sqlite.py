@@ -1,0 +1,181 @@
+"""The default durable log: one SQLite file, group-committed appends off the event loop.
+
+Every append is one job on the writer thread (idempotency check, next seq, insert, head
+update) inside the transaction that ``SqliteWorker`` shares between all appends queued while
+the previous commit ran; that is what keeps thousands of durable appends per second cheap.
+Reads go to the reader thread and never wait for a commit (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+
+from transports.core.envelope import MessageEvent
+from transports.core.ids import new_id
+from transports.core.log.base import Draft, MessageLog
+from transports.core.log.merge import merge_streams
+from transports.core.logging import get_logger
+from transports.core.sqlite_worker import SqliteWorker, sqlite_path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS streams (
+    stream TEXT PRIMARY KEY,
+    head INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    stream TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    sender_role TEXT NOT NULL,
+    recipient TEXT,
+    lga_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    sent_at REAL NOT NULL,
+    sent_at_ns INTEGER,
+    PRIMARY KEY (stream, seq),
+    UNIQUE (sender, client_msg_id)
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = (
+    "stream, seq, id, sender, sender_role, recipient, lga_id, body, client_msg_id, sent_at, "
+    "sent_at_ns"
+)
+_READ = f"SELECT {_COLUMNS} FROM messages WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?"
+_Row = tuple[str, int, str, str, str, str | None, str, str, str, float, int | None]
+
+log = get_logger("rtspike.log")
+
+
+def _event(row: _Row, epoch: str) -> MessageEvent:
+    stream, seq, id_, sender, role, recipient, lga_id, body, cmid, sent_at, sent_at_ns = row
+    return MessageEvent(
+        id=id_,
+        stream=stream,
+        seq=seq,
+        epoch=epoch,
+        sender=sender,
+        sender_role=role,
+        recipient=recipient,
+        lga_id=lga_id,
+        body=body,
+        client_msg_id=cmid,
+        sent_at=sent_at,
+        sent_at_ns=sent_at_ns,
+    )
+
+
+def _row_sent_at(row: _Row) -> float:
+    return row[9]
+
+
+class SqliteLog(MessageLog):
+    def __init__(self, url: str) -> None:
+        self._worker = SqliteWorker(sqlite_path(url), schema=_SCHEMA)
+        self._epoch = ""
+        self._open = False
+
+    @property
+    def _worker_ready(self) -> SqliteWorker:
+        """A closed worker's threads are gone: a job sent there would wait forever."""
+        if not self._open:
+            raise RuntimeError("SqliteLog is not started")
+        return self._worker
+
+    async def start(self) -> None:
+        await self._worker.start()
+        self._open = True
+        candidate = new_id()
+
+        def init_epoch(conn: sqlite3.Connection) -> str:
+            conn.execute("INSERT OR IGNORE INTO meta (id, epoch) VALUES (1, ?)", (candidate,))
+            row = conn.execute("SELECT epoch FROM meta WHERE id = 1").fetchone()
+            return str(row[0])
+
+        self._epoch = await self._worker_ready.write(init_epoch)
+        log.info(
+            "log.started",
+            backend="sqlite",
+            path=str(self._worker.path),
+            epoch=self._epoch,
+            new=self._epoch == candidate,
+        )
+
+    async def close(self) -> None:
+        self._open = False
+        await self._worker.close()
+
+    async def ping(self) -> None:
+        await self._worker_ready.read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def epoch(self) -> str:
+        return self._epoch
+
+    async def append(self, draft: Draft) -> tuple[MessageEvent, bool]:
+        def job(conn: sqlite3.Connection) -> tuple[_Row | None, int]:
+            found = conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE sender = ? AND client_msg_id = ?",
+                (draft.sender, draft.client_msg_id),
+            ).fetchone()
+            if found is not None:
+                return found, 0
+            head = conn.execute(
+                "SELECT head FROM streams WHERE stream = ?", (draft.stream,)
+            ).fetchone()
+            seq = (head[0] if head else 0) + 1
+            conn.execute(
+                f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    draft.stream,
+                    seq,
+                    draft.id,
+                    draft.sender,
+                    draft.sender_role,
+                    draft.recipient,
+                    draft.lga_id,
+                    draft.body,
+                    draft.client_msg_id,
+                    draft.sent_at,
+                    draft.sent_at_ns,
+                ),
+            )
+            conn.execute(
+                "INSERT INTO streams (stream, head) VALUES (?, ?) "
+                "ON CONFLICT (stream) DO UPDATE SET head = excluded.head",
+                (draft.stream, seq),
+            )
+            return None, seq
+
+        found, seq = await self._worker_ready.write(job)
+        if found is not None:
+            return _event(found, self._epoch), False
+        return draft.to_event(seq, self._epoch), True
+
+    async def read_after(self, positions: Mapping[str, int], limit: int) -> list[MessageEvent]:
+        if limit <= 0 or not positions:
+            return []
+        wanted = list(positions.items())
+        epoch = self._epoch
+
+        def job(conn: sqlite3.Connection) -> list[MessageEvent]:
+            slices = [
+                conn.execute(_READ, (stream, after, limit)).fetchall() for stream, after in wanted
+            ]
+            return [_event(row, epoch) for row in merge_streams(slices, limit, key=_row_sent_at)]
+
+        return await self._worker_ready.read(job)
+
+    async def head(self, stream: str) -> int:
+        row = await self._worker_ready.read(
+            lambda conn: conn.execute(
+                "SELECT head FROM streams WHERE stream = ?", (stream,)
+            ).fetchone()
+        )
+        return int(row[0]) if row else 0
