@@ -23,12 +23,18 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("latency", "duplicated"): ("count", "lower", "deliveries seen twice"),
     ("latency", "reordered"): ("count", "lower", "deliveries out of per-publisher order"),
     ("fanout", "deliveries_per_s"): ("1/s", "higher", "deliveries per second, largest team"),
-    ("fanout", "capacity_connections"): ("count", "higher",
-                                         "team size at which p95 latency crosses the objective"),
+    ("fanout", "capacity_connections"): (
+        "count",
+        "higher",
+        "team size at which p95 latency crosses the objective",
+    ),
     ("fanout", "server_cpu_pct"): ("%", "lower", "server process CPU during fan-out"),
     ("fanout", "server_rss_mb"): ("MB", "lower", "server RSS during fan-out"),
-    ("connections", "rss_per_connection_kb"): ("KB", "lower",
-                                              "server RSS growth per idle authenticated conn"),
+    ("connections", "rss_per_connection_kb"): (
+        "KB",
+        "lower",
+        "server RSS growth per idle authenticated conn",
+    ),
     ("connections", "connections_held"): ("count", "higher", "idle connections held"),
     ("isolation", "leaks"): ("count", "lower", "deliveries the policy forbids (must be 0)"),
     ("isolation", "violations_refused"): ("count", "higher", "out-of-team sends refused"),
@@ -53,8 +59,11 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("effort", "server_loc"): ("lines", "lower", "non-blank non-comment lines, server half"),
     ("effort", "client_loc"): ("lines", "lower", "non-blank non-comment lines, client halves"),
     ("effort", "dependencies"): ("count", "lower", "third-party packages the transport adds"),
-    ("loadtest", "max_users_p99_under_100ms"): ("users", "higher",
-                                                "most Locust users with push p99 < 100 ms"),
+    ("loadtest", "max_users_p99_under_100ms"): (
+        "users",
+        "higher",
+        "most Locust users with push p99 < 100 ms",
+    ),
 }
 
 

@@ -8,6 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from scenarios.console import errors
 from transports.core.settings import SettingsError
 
 COMMANDS = [
@@ -34,8 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except SettingsError as exc:
-        print(f"rtspike: {exc}", file=sys.stderr)
-        print("Fix the RTSPIKE_* environment variable(s) above and run again.", file=sys.stderr)
+        errors.print(f"rtspike: {exc}", markup=False)
+        errors.print("Fix the RTSPIKE_* environment variable(s) above and run again.")
         return 2
     except KeyboardInterrupt:
         return 130

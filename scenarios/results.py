@@ -28,7 +28,15 @@ SCHEMA_VERSION = 1
 SUMMARY = -1
 
 METRICS_COLUMNS = [
-    "scenario", "transport", "case", "metric", "value", "unit", "repeat", "spread", "valid",
+    "scenario",
+    "transport",
+    "case",
+    "metric",
+    "value",
+    "unit",
+    "repeat",
+    "spread",
+    "valid",
     "note",
 ]
 SERIES_COLUMNS = ["scenario", "transport", "case", "x_name", "x", "y_name", "y", "unit"]
@@ -92,24 +100,50 @@ class Results:
     histograms: list[HistogramRow] = field(default_factory=list)
 
     def add_repeats(
-        self, scenario: str, transport: str, metric: str, values: list[float], unit: str,
-        case: str = "", valid: Iterable[bool] | None = None, note: str = "",
+        self,
+        scenario: str,
+        transport: str,
+        metric: str,
+        values: list[float],
+        unit: str,
+        case: str = "",
+        valid: Iterable[bool] | None = None,
+        note: str = "",
     ) -> MetricRow:
         """One row per repeat plus the summary row (median, spread) that the report scores."""
         flags = list(valid) if valid is not None else [True] * len(values)
         for i, (v, ok) in enumerate(zip(values, flags, strict=True)):
-            self.metrics.append(MetricRow(scenario, transport, metric, v, unit, case, i,
-                                          None, ok, note))
+            self.metrics.append(
+                MetricRow(scenario, transport, metric, v, unit, case, i, None, ok, note)
+            )
         good = [v for v, ok in zip(values, flags, strict=True) if ok] or values
-        summary = MetricRow(scenario, transport, metric, statistics.median(good), unit, case,
-                            SUMMARY, max(good) - min(good) if good else 0.0, any(flags), note)
+        summary = MetricRow(
+            scenario,
+            transport,
+            metric,
+            statistics.median(good),
+            unit,
+            case,
+            SUMMARY,
+            max(good) - min(good) if good else 0.0,
+            any(flags),
+            note,
+        )
         self.metrics.append(summary)
         return summary
 
-    def add(self, scenario: str, transport: str, metric: str, value: float, unit: str,
-            case: str = "", valid: bool = True, note: str = "") -> MetricRow:
-        row = MetricRow(scenario, transport, metric, value, unit, case, SUMMARY, None, valid,
-                        note)
+    def add(
+        self,
+        scenario: str,
+        transport: str,
+        metric: str,
+        value: float,
+        unit: str,
+        case: str = "",
+        valid: bool = True,
+        note: str = "",
+    ) -> MetricRow:
+        row = MetricRow(scenario, transport, metric, value, unit, case, SUMMARY, None, valid, note)
         self.metrics.append(row)
         return row
 

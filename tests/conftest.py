@@ -30,7 +30,9 @@ async def redis_url() -> AsyncIterator[str]:
     try:
         await client.ping()
     except Exception as exc:
-        message = f"Redis at {url} is unreachable ({exc}); run `make redis` or set RTSPIKE_TEST_REDIS_URL"
+        message = (
+            f"Redis at {url} is unreachable ({exc}); run `make redis` or set RTSPIKE_TEST_REDIS_URL"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -103,7 +105,7 @@ async def browser() -> AsyncIterator[object]:
     """Debian's Chromium through Playwright (never a downloaded browser build)."""
     from playwright.async_api import async_playwright
 
-    if not os.path.exists(CHROMIUM):
+    if not Path(CHROMIUM).exists():  # noqa: ASYNC240
         message = f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)"
         if os.environ.get("CI"):
             pytest.fail(message)

@@ -39,15 +39,25 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         response: web.StreamResponse = await handler(request)
         return response
     except AppError as exc:
-        log.info("http.error", path=request.path, method=request.method, code=exc.code.value,
-                 status=exc.status)
+        log.info(
+            "http.error",
+            path=request.path,
+            method=request.method,
+            code=exc.code.value,
+            status=exc.status,
+        )
         return error_response(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, ErrorCode.VALIDATION_ERROR)
-        log.info("http.error", path=request.path, method=request.method, code=code.value,
-                 status=exc.status)
+        log.info(
+            "http.error",
+            path=request.path,
+            method=request.method,
+            code=code.value,
+            status=exc.status,
+        )
         return error_response(AppError(code, exc.reason, status=exc.status))
     except Exception:
         log.exception("http.internal_error", path=request.path, method=request.method)
@@ -88,8 +98,7 @@ def _str_field(body: dict[str, Any], name: str) -> str:
 
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
-    pair = await hub_of(request).auth.login(_str_field(body, "login"),
-                                            _str_field(body, "password"))
+    pair = await hub_of(request).auth.login(_str_field(body, "login"), _str_field(body, "password"))
     return web.json_response(pair.to_dict())
 
 
@@ -127,24 +136,34 @@ async def list_messages(request: web.Request) -> web.Response:
     events, cursor, more = await hub_of(request).catch_up(
         principal, request.query.get("after"), int(raw_limit)
     )
-    body = '{"messages":[%s],"cursor":%s,"has_more":%s}' % (
-        ",".join(e.wire() for e in events), json.dumps(cursor.encode()), json.dumps(more))
+    body = (
+        '{"messages":['
+        + ",".join(e.wire() for e in events)
+        + f'],"cursor":{json.dumps(cursor.encode())},"has_more":{json.dumps(more)}}}'
+    )
     return web.Response(text=body, content_type="application/json")
 
 
 async def post_message(request: web.Request) -> web.Response:
     principal = await principal_of(request)
     hub = hub_of(request)
-    if request.content_length is not None and request.content_length > hub.settings.max_message_bytes:
-        raise AppError(ErrorCode.PAYLOAD_TOO_LARGE, "message too large",
-                       details={"max_bytes": hub.settings.max_message_bytes})
+    if (
+        request.content_length is not None
+        and request.content_length > hub.settings.max_message_bytes
+    ):
+        raise AppError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            "message too large",
+            details={"max_bytes": hub.settings.max_message_bytes},
+        )
     raw = await request.read()
     transport = request.headers.get("X-Rtspike-Transport", "rest")
     if transport not in ("rest", "sse"):
         transport = "rest"
     event = await hub.send(principal, raw, transport)
-    return web.Response(text='{"message":%s}' % event.wire(), status=201,
-                        content_type="application/json")
+    return web.Response(
+        text='{"message":' + event.wire() + "}", status=201, content_type="application/json"
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -158,8 +177,14 @@ async def healthz(request: web.Request) -> web.Response:
             checks[name] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
     return web.json_response(
-        {"status": "ok" if ok else "degraded", "checks": checks, "node": hub.settings.node_id,
-         "connections": hub.connection_count, "epoch": hub.epoch, "time": time.time()},
+        {
+            "status": "ok" if ok else "degraded",
+            "checks": checks,
+            "node": hub.settings.node_id,
+            "connections": hub.connection_count,
+            "epoch": hub.epoch,
+            "time": time.time(),
+        },
         status=200 if ok else 503,
     )
 
@@ -167,8 +192,9 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     hub = hub_of(request)
     hub.flush_metrics()
-    return web.Response(body=hub.metrics.render(),
-                        headers={"Content-Type": hub.metrics.content_type})
+    return web.Response(
+        body=hub.metrics.render(), headers={"Content-Type": hub.metrics.content_type}
+    )
 
 
 def add_routes(app: web.Application) -> None:

@@ -18,7 +18,9 @@ log = get_logger("rtspike.app")
 
 
 def build_app(
-    settings: Settings, transports: Iterable[str] = ("socketio", "sse", "ws"), hub: Hub | None = None
+    settings: Settings,
+    transports: Iterable[str] = ("socketio", "sse", "ws"),
+    hub: Hub | None = None,
 ) -> web.Application:
     """The hub starts with the app and stops (closing live connections with 4012) with it."""
     hub = hub or build_hub(settings)
@@ -46,5 +48,13 @@ def build_app(
 
 def serve(settings: Settings, transports: Iterable[str], host: str, port: int) -> None:
     app = build_app(settings, transports)
-    web.run_app(app, host=host, port=port, print=None, access_log=None,
-                shutdown_timeout=5.0, handle_signals=True, loop=asyncio.new_event_loop())
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=5.0,
+        handle_signals=True,
+        loop=asyncio.new_event_loop(),
+    )

@@ -33,8 +33,8 @@ def _package(name: str) -> str:
 
 
 def server(name: str) -> ServerModule:
-    module = importlib.import_module(f"{_package(name)}.server")
-    return module  # type: ignore[return-value]
+    module: ServerModule = importlib.import_module(f"{_package(name)}.server")
+    return module
 
 
 def client(name: str) -> type[RealtimeClient]:

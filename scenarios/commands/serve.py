@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from scenarios.console import console
 from transports import registry
 from transports.app import serve
 from transports.core.logging import configure_logging
@@ -15,7 +16,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
     p.add_argument(
-        "--transport", default="all", choices=[*registry.names(), "all"],
+        "--transport",
+        default="all",
+        choices=[*registry.names(), "all"],
         help="which transport(s) to serve beside the REST API (default all)",
     )
     p.add_argument("--log-level", default="INFO")
@@ -31,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     settings = load_settings(**overrides)
     names = registry.names() if args.transport == "all" else [args.transport]
-    print(f"rtspike: serving {', '.join(names)} + REST on http://{settings.host}:{settings.port}"
-          f" (data in {settings.data_dir.resolve()}); Ctrl-C stops", flush=True)
+    console.print(
+        f"rtspike: serving {', '.join(names)} + REST on http://{settings.host}:{settings.port}"
+        f" (data in {settings.data_dir.resolve()}); Ctrl-C stops",
+        markup=False,
+    )
     serve(settings, names, settings.host, settings.port)
     return 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from rich.console import Console
 from rich.table import Table
 
+from scenarios.console import console
 from transports.core.settings import Settings
 from transports.core.users import DEV_PASSWORD, seed_users
 
@@ -22,17 +23,22 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     users = seed_users(settings.seed_lgas, settings.seed_enumerators)
     rows = [
-        {"id": u.id, "login": u.login, "password": DEV_PASSWORD, "role": u.role.value,
-         "lga_id": u.lga_id}
+        {
+            "id": u.id,
+            "login": u.login,
+            "password": DEV_PASSWORD,
+            "role": u.role.value,
+            "lga_id": u.lga_id,
+        }
         for u in users
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     table = Table(title=f"dev seed: {len(rows)} users, password '{DEV_PASSWORD}' for all")
     for col in ("login", "role", "lga_id", "id"):
         table.add_column(col)
     for r in rows:
         table.add_row(r["login"], r["role"], r["lga_id"], r["id"])
-    Console().print(table)
+    console.print(table)
     return 0

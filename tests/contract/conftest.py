@@ -15,11 +15,11 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import TEST_SECRET
 from transports import registry
+from transports.api import HUB_KEY
 from transports.app import build_app
 from transports.client import RealtimeClient
 from transports.core.envelope import MessageEvent
 from transports.core.hub import Hub
-from transports.api import HUB_KEY
 from transports.core.settings import Settings
 from transports.core.users import DEV_PASSWORD, seed_users
 
@@ -102,17 +102,20 @@ class Harness:
     def url(self, node: int = 0) -> str:
         return self.nodes[node].url
 
-    async def rest(self, method: str, path: str, token: str | None = None, node: int = 0,
-                   **kw: Any) -> httpx.Response:
+    async def rest(
+        self, method: str, path: str, token: str | None = None, node: int = 0, **kw: Any
+    ) -> httpx.Response:
         headers = dict(kw.pop("headers", {}))
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return await self.http.request(method, f"{self.url(node)}/api/v1{path}",
-                                       headers=headers, **kw)
+        return await self.http.request(
+            method, f"{self.url(node)}/api/v1{path}", headers=headers, **kw
+        )
 
     async def login(self, login: str, node: int = 0) -> dict[str, Any]:
-        resp = await self.rest("POST", "/auth/login", node=node,
-                               json={"login": login, "password": DEV_PASSWORD})
+        resp = await self.rest(
+            "POST", "/auth/login", node=node, json={"login": login, "password": DEV_PASSWORD}
+        )
         assert resp.status_code == 200, resp.text
         body: dict[str, Any] = resp.json()
         return body
@@ -127,8 +130,9 @@ class Harness:
         self.clients.append(rec.client)
         return rec
 
-    async def connect(self, login: str, token: str | None = None, cursor: str | None = None,
-                      node: int = 0) -> Recorder:
+    async def connect(
+        self, login: str, token: str | None = None, cursor: str | None = None, node: int = 0
+    ) -> Recorder:
         rec = self.new_client(login, node)
         await rec.client.connect(token or await self.token(login, node), cursor)
         return rec

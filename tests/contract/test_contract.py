@@ -242,7 +242,9 @@ async def test_bad_input_gets_structured_errors_and_changes_nothing(harness: Har
         assert reply["error"]["code"] in {c.value for c in codes}, (raw[:40], reply)
     unknown = await sup.client.send_raw("{}", kind="no.such.frame")
     assert "error" in unknown and unknown["error"]["code"] in {
-        ErrorCode.VALIDATION_ERROR.value, ErrorCode.NOT_FOUND.value}
+        ErrorCode.VALIDATION_ERROR.value,
+        ErrorCode.NOT_FOUND.value,
+    }
     assert await hub.log.head("lga:lga-01") == 0
     await sup.client.send(msg("after-garbage"))
     assert (await enum.wait_for(1))[0].body == "after-garbage"
@@ -296,8 +298,12 @@ async def test_cross_node_delivery_through_redis(
     nodes = []
     for i in range(2):
         settings = contract_settings(
-            tmp_path / f"n{i}", store_url=redis_url, log_url=redis_url, bus_url=redis_url,
-            redis_prefix=redis_prefix, node_id=f"node-{i}",
+            tmp_path / f"n{i}",
+            store_url=redis_url,
+            log_url=redis_url,
+            bus_url=redis_url,
+            redis_prefix=redis_prefix,
+            node_id=f"node-{i}",
         )
         nodes.append(await start_node(settings, transport))
     harness = Harness(transport, nodes)

@@ -47,8 +47,14 @@ class FakeConn:
 
 def memory_settings(tmp_path: Path, **kw: Any) -> Settings:
     values: dict[str, Any] = dict(
-        jwt_secret=TEST_SECRET, data_dir=tmp_path, store_url="memory://", log_url="memory://",
-        seed_lgas=2, seed_enumerators=3, send_rate_per_s=1e6, send_burst=1_000_000,
+        jwt_secret=TEST_SECRET,
+        data_dir=tmp_path,
+        store_url="memory://",
+        log_url="memory://",
+        seed_lgas=2,
+        seed_enumerators=3,
+        send_rate_per_s=1e6,
+        send_burst=1_000_000,
     )
     values.update(kw)
     return Settings(**values)
@@ -114,8 +120,9 @@ async def test_reordered_and_dropped_publications_are_repaired_from_the_log(hub:
     await settle()
     events = []
     for i in range(1, 5):
-        draft = Draft(f"id{i}", "lga:lga-01", "s", "supervisor", None, "lga-01", f"m{i}",
-                      f"c{i}", time.time())
+        draft = Draft(
+            f"id{i}", "lga:lga-01", "s", "supervisor", None, "lga-01", f"m{i}", f"c{i}", time.time()
+        )
         events.append((await hub.log.append(draft))[0])
     hub._on_bus(MESSAGE_TOPIC, events[0].wire().encode())
     hub._on_bus(MESSAGE_TOPIC, events[3].wire().encode())  # 2 and 3 never published

@@ -52,6 +52,13 @@ class MessageEvent(BaseModel):
 
     _json: str | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        """Field equality; the cached wire JSON is not part of a message's identity."""
+        return isinstance(other, MessageEvent) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.stream, self.seq, self.epoch))
+
     def wire(self) -> str:
         """JSON encoded once per message, however many connections it reaches."""
         if self._json is None:

@@ -97,7 +97,8 @@ class AppError(Exception):
         return int(_CLOSE.get(self.code, CloseCode.PROTOCOL_ERROR))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": {"code": self.code.value, "message": self.message, "details": self.details}}
+        body = {"code": self.code.value, "message": self.message, "details": self.details}
+        return {"error": body}
 
     def __repr__(self) -> str:
         return f"AppError({self.code.value!r}, {self.message!r})"

@@ -111,8 +111,13 @@ class Hub:
     def _auth_failed(self, transport: str, exc: AppError, principal: Principal | None) -> None:
         self.metrics.auth_failures.labels(transport, exc.code.value).inc()
         fields = principal.log_fields() if principal else {}
-        log.warning("realtime.auth_failed", transport=transport, code=exc.code.value,
-                    reason=exc.message, **fields)
+        log.warning(
+            "realtime.auth_failed",
+            transport=transport,
+            code=exc.code.value,
+            reason=exc.message,
+            **fields,
+        )
 
     def streams_for(self, principal: Principal) -> list[str]:
         return self.policy.readable_streams(principal)
@@ -125,8 +130,11 @@ class Hub:
         try:
             self.policy.check_connect(principal)
             if not self._limiter.allow(principal.session_id, time.monotonic()):
-                raise AppError(ErrorCode.RATE_LIMITED, "too many messages; slow down",
-                               details={"rate_per_s": self.settings.send_rate_per_s})
+                raise AppError(
+                    ErrorCode.RATE_LIMITED,
+                    "too many messages; slow down",
+                    details={"rate_per_s": self.settings.send_rate_per_s},
+                )
             msg = parse_send(raw, self.settings.max_message_bytes)
             try:
                 route = self.policy.route(principal, msg, transport)
@@ -135,23 +143,41 @@ class Hub:
                     self.metrics.boundary_violations.labels(transport).inc()
                 raise
             draft = Draft(
-                id=new_id(), stream=route.stream, sender=principal.user_id,
-                sender_role=principal.role.value, recipient=route.recipient,
-                lga_id=principal.lga_id, body=msg.body, client_msg_id=msg.client_msg_id,
-                sent_at=self._clock(), sent_at_ns=msg.sent_at_ns,
+                id=new_id(),
+                stream=route.stream,
+                sender=principal.user_id,
+                sender_role=principal.role.value,
+                recipient=route.recipient,
+                lga_id=principal.lga_id,
+                body=msg.body,
+                client_msg_id=msg.client_msg_id,
+                sent_at=self._clock(),
+                sent_at_ns=msg.sent_at_ns,
             )
             event, created = await self.log.append(draft)
         except AppError as exc:
             self.metrics.errors.labels(transport, exc.code.value).inc()
             if exc.code is not ErrorCode.TEAM_BOUNDARY_VIOLATION:
-                log.info("message.refused", transport=transport, code=exc.code.value,
-                         reason=exc.message, **principal.log_fields())
+                log.info(
+                    "message.refused",
+                    transport=transport,
+                    code=exc.code.value,
+                    reason=exc.message,
+                    **principal.log_fields(),
+                )
             raise
         if created:
             self.metrics.messages.labels(transport).inc()
             await self._publish(MESSAGE_TOPIC, event.wire().encode())
-            log.info("message.sent", transport=transport, id=event.id, stream=event.stream,
-                     seq=event.seq, recipient=event.recipient, **principal.log_fields())
+            log.info(
+                "message.sent",
+                transport=transport,
+                id=event.id,
+                stream=event.stream,
+                seq=event.seq,
+                recipient=event.recipient,
+                **principal.log_fields(),
+            )
         self.metrics.send_seconds.labels(transport).observe(time.perf_counter() - started)
         return event
 
@@ -168,7 +194,10 @@ class Hub:
         return {s: cursor.after(s, self.epoch) for s in streams}
 
     async def catch_up(
-        self, principal: Principal, cursor: str | Cursor | None, limit: int = PAGE,
+        self,
+        principal: Principal,
+        cursor: str | Cursor | None,
+        limit: int = PAGE,
         transport: str = "rest",
     ) -> tuple[list[MessageEvent], Cursor, bool]:
         """Polling and resume: visible events after the cursor, the cursor after them, and
@@ -184,8 +213,12 @@ class Hub:
             nxt.advance(event.stream, event.seq, event.epoch)
         if events:
             self.metrics.caught_up.labels(transport).inc(len(events))
-            log.info("message.caught_up", transport=transport, count=len(events),
-                     **principal.log_fields())
+            log.info(
+                "message.caught_up",
+                transport=transport,
+                count=len(events),
+                **principal.log_fields(),
+            )
         return events, nxt, len(events) >= limit
 
     async def _refresh_epoch(self) -> None:
@@ -198,8 +231,9 @@ class Hub:
         cur = cursor if isinstance(cursor, Cursor) else Cursor.decode(cursor)
         principal = conn.principal
         await self._refresh_epoch()
-        att = Attachment(conn, tuple(self.streams_for(principal)), self.epoch,
-                         self._positions(principal, cur))
+        att = Attachment(
+            conn, tuple(self.streams_for(principal)), self.epoch, self._positions(principal, cur)
+        )
         start = Cursor(self.epoch, dict(att.positions))
         self._by_conn[id(conn)] = att
         self._by_user.setdefault(principal.user_id, set()).add(att)
@@ -230,8 +264,13 @@ class Hub:
             if not users:
                 del self._by_user[conn.principal.user_id]
         self.metrics.connections.labels(conn.transport).dec()
-        log.info("realtime.disconnect", transport=conn.transport, code=code, reason=reason,
-                 **conn.principal.log_fields())
+        log.info(
+            "realtime.disconnect",
+            transport=conn.transport,
+            code=code,
+            reason=reason,
+            **conn.principal.log_fields(),
+        )
 
     def _feed(self, stream: str) -> Feed:
         feed = self._feeds.get(stream)
@@ -269,22 +308,34 @@ class Hub:
                     break
                 await att.conn.drain()
         except Exception as exc:
-            log.error("realtime.catch_up_failed", transport=att.conn.transport, error=str(exc),
-                      **att.conn.principal.log_fields())
+            log.error(
+                "realtime.catch_up_failed",
+                transport=att.conn.transport,
+                error=str(exc),
+                **att.conn.principal.log_fields(),
+            )
             self._end(att, int(CloseCode.SERVER_RESTART), "catch-up failed; reconnect")
             return
         finally:
             att.syncing = False
         if replayed:
             self.metrics.caught_up.labels(att.conn.transport).inc(replayed)
-            log.info("message.caught_up", transport=att.conn.transport, count=replayed,
-                     **att.conn.principal.log_fields())
+            log.info(
+                "message.caught_up",
+                transport=att.conn.transport,
+                count=replayed,
+                **att.conn.principal.log_fields(),
+            )
         if not att.closed:
             self._atts.go_live(att)
 
     def _overflow(self, att: Attachment) -> None:
-        log.warning("realtime.slow_consumer", transport=att.conn.transport,
-                    code=int(CloseCode.SLOW_CONSUMER), **att.conn.principal.log_fields())
+        log.warning(
+            "realtime.slow_consumer",
+            transport=att.conn.transport,
+            code=int(CloseCode.SLOW_CONSUMER),
+            **att.conn.principal.log_fields(),
+        )
         self.metrics.disconnects.labels(att.conn.transport, "slow_consumer").inc()
         self._end(att, int(CloseCode.SLOW_CONSUMER), "slow consumer; reconnect and catch up")
 
@@ -329,28 +380,44 @@ class Hub:
     # revocation --------------------------------------------------------------------------
     async def logout(self, principal: Principal) -> None:
         await self.auth.logout(principal)
-        await self._publish(CONTROL_TOPIC, json.dumps(
-            {"kind": "session", "user_id": principal.user_id, "sid": principal.session_id,
-             "jti": principal.jti}).encode())
+        await self._publish(
+            CONTROL_TOPIC,
+            json.dumps(
+                {
+                    "kind": "session",
+                    "user_id": principal.user_id,
+                    "sid": principal.session_id,
+                    "jti": principal.jti,
+                }
+            ).encode(),
+        )
 
     async def revoke_all(self, principal: Principal) -> float:
         before = await self.auth.revoke_all(principal)
-        await self._publish(CONTROL_TOPIC, json.dumps(
-            {"kind": "user", "user_id": principal.user_id, "before": before}).encode())
+        await self._publish(
+            CONTROL_TOPIC,
+            json.dumps({"kind": "user", "user_id": principal.user_id, "before": before}).encode(),
+        )
         return before
 
     def _on_control(self, msg: dict[str, Any]) -> None:
         for att in list(self._by_user.get(str(msg.get("user_id")), ())):
             p = att.conn.principal
-            hit = (msg.get("kind") == "session" and (p.session_id == msg.get("sid")
-                                                     or p.jti == msg.get("jti"))) or (
-                msg.get("kind") == "user" and p.iat < float(msg.get("before", 0)))
+            hit = (
+                msg.get("kind") == "session"
+                and (p.session_id == msg.get("sid") or p.jti == msg.get("jti"))
+            ) or (msg.get("kind") == "user" and p.iat < float(msg.get("before", 0)))
             if hit:
                 self._revoked(att, str(msg.get("kind")))
 
     def _revoked(self, att: Attachment, why: str) -> None:
-        log.info("realtime.revoked", transport=att.conn.transport, reason=why,
-                 code=int(CloseCode.TOKEN_EXPIRED), **att.conn.principal.log_fields())
+        log.info(
+            "realtime.revoked",
+            transport=att.conn.transport,
+            reason=why,
+            code=int(CloseCode.TOKEN_EXPIRED),
+            **att.conn.principal.log_fields(),
+        )
         self.metrics.disconnects.labels(att.conn.transport, f"revoked_{why}").inc()
         self._end(att, int(CloseCode.TOKEN_EXPIRED), f"token {why}; reconnect with a new token")
 

@@ -20,33 +20,45 @@ class Metrics:
             "rtspike_connects_total", "Accepted realtime connections", ["transport"], registry=r
         )
         self.auth_failures = Counter(
-            "rtspike_auth_failures_total", "Refused authentications", ["transport", "code"],
+            "rtspike_auth_failures_total",
+            "Refused authentications",
+            ["transport", "code"],
             registry=r,
         )
         self.messages = Counter(
             "rtspike_messages_total", "Messages appended to the log", ["transport"], registry=r
         )
         self.deliveries = Counter(
-            "rtspike_deliveries_total", "Messages handed to live connections", ["transport"],
+            "rtspike_deliveries_total",
+            "Messages handed to live connections",
+            ["transport"],
             registry=r,
         )
         self.boundary_violations = Counter(
-            "rtspike_boundary_violations_total", "Refused out-of-team sends", ["transport"],
+            "rtspike_boundary_violations_total",
+            "Refused out-of-team sends",
+            ["transport"],
             registry=r,
         )
         self.errors = Counter(
             "rtspike_errors_total", "Structured errors returned", ["transport", "code"], registry=r
         )
         self.disconnects = Counter(
-            "rtspike_server_disconnects_total", "Connections closed by the server",
-            ["transport", "reason"], registry=r,
+            "rtspike_server_disconnects_total",
+            "Connections closed by the server",
+            ["transport", "reason"],
+            registry=r,
         )
         self.caught_up = Counter(
-            "rtspike_caught_up_total", "Messages replayed from the log on (re)connect or gap",
-            ["transport"], registry=r,
+            "rtspike_caught_up_total",
+            "Messages replayed from the log on (re)connect or gap",
+            ["transport"],
+            registry=r,
         )
         self.send_seconds = Histogram(
-            "rtspike_send_seconds", "Validate+authorize+append+publish time", ["transport"],
+            "rtspike_send_seconds",
+            "Validate+authorize+append+publish time",
+            ["transport"],
             registry=r,
         )
 

@@ -27,5 +27,6 @@ def build_hub(
     tokens = TokenService(settings, clock)
     auth = Authenticator(settings, tokens, store, users, clock)
     policy = Policy(users, resolver)
-    return Hub(settings, store, open_log(settings), open_bus(settings), auth, policy,
-               Metrics(), clock)
+    return Hub(
+        settings, store, open_log(settings), open_bus(settings), auth, policy, Metrics(), clock
+    )

@@ -69,7 +69,8 @@ class Settings(BaseSettings):
         if self.jwt_secret is not None:
             need = _MIN_SECRET_BYTES[self.jwt_algorithm]
             if len(self.jwt_secret.get_secret_value().encode()) < need:
-                raise ValueError(f"jwt_secret must be at least {need} bytes for {self.jwt_algorithm}")
+                algorithm = self.jwt_algorithm
+                raise ValueError(f"jwt_secret must be at least {need} bytes for {algorithm}")
         return self
 
     @property
