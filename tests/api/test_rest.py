@@ -202,3 +202,34 @@ async def test_healthz_and_metrics(api: Api) -> None:
     )
     text = (await api.http.get("/metrics")).text
     assert 'rtspike_messages_total{transport="rest"} 1.0' in text
+
+
+async def test_dev_faults_block_realtime_routes_but_not_rest(tmp_path: Path) -> None:
+    settings = Settings(
+        jwt_secret=TEST_SECRET, data_dir=tmp_path, seed_lgas=1, seed_enumerators=1, dev_faults=True
+    )
+    server = TestServer(build_app(settings, transports=[]), host="127.0.0.1")
+    await server.start_server()
+    api = Api(str(server.make_url("")).rstrip("/"))
+    try:
+        r = await api.http.post("/dev/faults", json={"realtime_blocked": True})
+        assert r.status_code == 200 and r.json()["realtime_blocked"] is True
+        blocked = await api.http.get(f"{api.base}/realtime/ws")
+        assert_error(blocked, 503, "TRANSPORT_UNAVAILABLE")
+        assert (await api.http.get("/healthz")).status_code == 200
+        assert_error(
+            await api.http.post("/dev/faults", json={"realtime_blocked": "yes"}),
+            400,
+            "VALIDATION_ERROR",
+        )
+        await api.http.post("/dev/faults", json={"realtime_blocked": False})
+        assert_error(await api.http.get(f"{api.base}/realtime/ws"), 404, "NOT_FOUND")
+    finally:
+        await api.http.aclose()
+        await server.close()
+
+
+async def test_dev_faults_are_off_by_default(api: Api) -> None:
+    assert_error(
+        await api.http.post("/dev/faults", json={"realtime_blocked": True}), 404, "NOT_FOUND"
+    )

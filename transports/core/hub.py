@@ -72,8 +72,7 @@ class Hub:
         self._recheck = asyncio.get_running_loop().create_task(self._recheck_loop())
 
     async def stop(self) -> None:
-        for att in list(self._by_conn.values()):
-            self._end(att, int(CloseCode.SERVER_RESTART), "server shutting down")
+        self.disconnect_all(int(CloseCode.SERVER_RESTART), "server shutting down")
         if self._recheck is not None:
             self._recheck.cancel()
         for task in list(self._tasks):
@@ -83,6 +82,13 @@ class Hub:
         await self.bus.close()
         await self.log.close()
         await self.store.close()
+
+    def disconnect_all(self, code: int, reason: str) -> int:
+        """End every live connection (fault injection, maintenance); returns how many."""
+        atts = list(self._by_conn.values())
+        for att in atts:
+            self._end(att, code, reason)
+        return len(atts)
 
     @property
     def connection_count(self) -> int:

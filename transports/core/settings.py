@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     keepalive_s: float = Field(15.0, gt=0)
     auth_timeout_s: float = Field(5.0, gt=0)
     sse_retry_ms: int = Field(2000, ge=100)
+    dev_faults: bool = False
     seed_lgas: int = Field(20, ge=1, le=999)
     seed_enumerators: int = Field(10, ge=1, le=9999)
     host: str = "127.0.0.1"
