@@ -66,12 +66,17 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
         if self.session_absolute_s < self.session_inactivity_s:
-            raise ValueError("session_absolute_s must be >= session_inactivity_s")
+            raise ValueError(
+                "RTSPIKE_SESSION_ABSOLUTE_S (session_absolute_s) must be >= "
+                "RTSPIKE_SESSION_INACTIVITY_S"
+            )
         if self.jwt_secret is not None:
             need = _MIN_SECRET_BYTES[self.jwt_algorithm]
             if len(self.jwt_secret.get_secret_value().encode()) < need:
                 algorithm = self.jwt_algorithm
-                raise ValueError(f"jwt_secret must be at least {need} bytes for {algorithm}")
+                raise ValueError(
+                    f"RTSPIKE_JWT_SECRET must be at least {need} bytes for {algorithm}"
+                )
         return self
 
     @property
@@ -115,9 +120,11 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_url=False, include_input=False):
-            name = ".".join(str(p) for p in err["loc"]) or "settings"
-            env = f"RTSPIKE_{name.upper()}" if err["loc"] else "RTSPIKE_*"
-            lines.append(f"{env}: {err['msg']}")
+            text = str(err["msg"]).removeprefix("Value error, ")
+            if err["loc"]:
+                name = ".".join(str(p) for p in err["loc"])
+                text = f"RTSPIKE_{name.upper()}: {text}"
+            lines.append(text)
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
     settings.secret()
     return settings
