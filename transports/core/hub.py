@@ -297,6 +297,7 @@ class Hub:
 
     async def _sync(self, att: Attachment) -> None:
         replayed = 0
+        pace = max(1, self.settings.queue_bound // 2)
         try:
             while not att.closed:
                 events = await self.log.read_after(att.positions, PAGE)
@@ -310,6 +311,11 @@ class Hub:
                     if not att.conn.push(event):
                         self._overflow(att)
                         return
+                    if replayed % pace == 0:
+                        # A page can be longer than the queue bound: pace within it too.
+                        await att.conn.drain()
+                        if att.closed:
+                            return
                 if len(events) < PAGE:
                     break
                 await att.conn.drain()
