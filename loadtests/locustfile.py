@@ -1,0 +1,25 @@
+"""Locust entry point: one user class per transport over one shared base.
+
+    python -m locust -f loadtests/locustfile.py WsUser --host http://127.0.0.1:8000
+
+Clients (all patchable by gevent): WsUser = websocket-client; SseUser = requests (streamed GET
++ POST upstream); SioUser = python-socketio's sync Client over websocket-client. Importing
+``loadtests.hdr`` registers the microsecond HdrHistogram merging and its web UI tab.
+Options: ``--rtspike-*`` (see ``locust --help``) or the matching environment variables.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from loadtests import hdr  # noqa: E402
+from loadtests.sio_user import SioUser  # noqa: E402
+from loadtests.sse_user import SseUser  # noqa: E402
+from loadtests.ws_user import WsUser  # noqa: E402
+
+__all__ = ["SioUser", "SseUser", "WsUser", "hdr"]

@@ -1,0 +1,89 @@
+"""Server-Sent Events user on ``requests`` (urllib3 sockets, which gevent patches): a streamed
+GET read chunk by chunk in a receiver greenlet, and a separate keep-alive Session for the
+upstream ``POST /api/v1/messages``. Authenticates with ``Authorization: Bearer`` (the
+non-browser path; the browser path uses one-time tickets)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import gevent
+import requests
+
+from loadtests.base import AckError, RealtimeUser, RefusedError
+
+TIMEOUT_S = 15.0
+
+
+class SseUser(RealtimeUser):
+    kind = "SSE"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stream: requests.Response | None = None
+        self.reader: gevent.Greenlet | None = None
+        self.upstream = requests.Session()
+
+    def open(self, token: str, cursor: str | None) -> None:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        if cursor:
+            headers["Last-Event-ID"] = cursor
+        resp = requests.get(
+            f"{self.base_url}/realtime/sse", headers=headers, stream=True, timeout=(TIMEOUT_S, None)
+        )
+        if resp.status_code != 200:
+            text = resp.text[:300]
+            resp.close()
+            raise RefusedError(f"SSE {resp.status_code}: {text}")
+        self.stream = resp
+        self.closing = False
+        self.reader = gevent.spawn(self._read, resp)
+
+    def _read(self, resp: requests.Response) -> None:
+        reason = "stream ended"
+        buffer = b""
+        event_name, data_lines = "message", list[str]()
+        try:
+            for chunk in resp.iter_content(chunk_size=None):
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    text = line.rstrip(b"\r").decode()
+                    if text == "":
+                        if data_lines:
+                            self._dispatch(event_name, "\n".join(data_lines))
+                        event_name, data_lines = "message", list[str]()
+                    elif text.startswith("data:"):
+                        data_lines.append(text[5:].removeprefix(" "))
+                    elif text.startswith("event:"):
+                        event_name = text[6:].strip()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        self.on_disconnect(f"sse closed: {reason}")
+
+    def _dispatch(self, event_name: str, data: str) -> None:
+        if event_name == "message":
+            self.on_push(json.loads(data), len(data))
+        elif event_name == "error":
+            self.on_disconnect(f"error event {data[:200]}")
+
+    def send_message(self, message: dict[str, Any]) -> dict[str, Any]:
+        resp = self.upstream.post(
+            f"{self.base_url}/api/v1/messages",
+            json=message,
+            timeout=TIMEOUT_S,
+            headers={"Authorization": f"Bearer {self.token}", "X-Rtspike-Transport": "sse"},
+        )
+        if resp.status_code != 201:
+            raise AckError(f"{resp.status_code}: {resp.text[:300]}")
+        event: dict[str, Any] = resp.json()["message"]
+        return event
+
+    def close(self) -> None:
+        self.closing = True
+        if self.stream is not None:
+            self.stream.close()
+        if self.reader is not None:
+            self.reader.kill(block=False)
+        self.upstream.close()
