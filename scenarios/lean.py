@@ -1,0 +1,214 @@
+"""Receivers for load: lean protocol clients where a client library would be the bottleneck.
+
+Thousands of receivers in one generator process cannot each afford a full client library
+(httpx + httpx-sse per SSE stream, a ``websockets`` connection object with its own keep-alive
+task per socket). For ws and SSE the generator speaks the wire protocol of DESIGN.md section 3
+directly on one shared aiohttp session; Socket.IO has no lean equivalent worth writing (Engine.IO
+framing, upgrade dance), so its receivers are the registry client. ``CLIENT_KINDS`` says which is
+used and goes into the manifest.
+
+Every receiver calls ``on_event(fields, recv_ns)`` with the message's fields (``sender``,
+``client_msg_id``, ``sent_at_ns``, ``lga_id``, ``recipient``, ``stream``, ``id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import aiohttp
+
+from scenarios.measure import now_ns
+from transports import registry
+from transports.core.envelope import MessageEvent
+from transports.core.users import DEV_PASSWORD
+
+EventHandler = Callable[[dict[str, Any], int], None]
+LEAN = {"ws", "sse"}
+CLIENT_KINDS = {
+    "ws": "lean aiohttp WebSocket client (auth frame + JSON frames)",
+    "sse": "lean aiohttp streaming client (Authorization: Bearer, text/event-stream parser)",
+}
+
+
+class RefusedError(Exception):
+    """The server refused the connection with a structured error."""
+
+
+def client_kind(transport: str, lean: bool = True) -> str:
+    if lean and transport in CLIENT_KINDS:
+        return CLIENT_KINDS[transport]
+    return f"registry client transports.{transport} (registry.client({transport!r}))"
+
+
+class Receiver(Protocol):
+    closed: asyncio.Event
+
+    async def connect(self, token: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class LeanWs:
+    def __init__(self, base_url: str, session: aiohttp.ClientSession, on_event: EventHandler):
+        self.url = base_url.replace("http://", "ws://", 1) + "/realtime/ws"
+        self.session = session
+        self.on_event = on_event
+        self.closed = asyncio.Event()
+        self.close_code: int | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def connect(self, token: str) -> None:
+        ws = await self.session.ws_connect(self.url, compress=0, autoping=True, heartbeat=None)
+        await ws.send_str(json.dumps({"type": "auth", "token": token}))
+        msg = await ws.receive(timeout=15)
+        reply = json.loads(msg.data) if msg.type == aiohttp.WSMsgType.TEXT else {}
+        if reply.get("type") != "ready":
+            await ws.close()
+            raise RefusedError(str(reply.get("error") or msg.type))
+        self._ws = ws
+        self._task = asyncio.get_running_loop().create_task(self._read(ws))
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                continue
+            t = now_ns()
+            frame = json.loads(msg.data)
+            if frame.get("type") == "message":
+                self.on_event(frame["message"], t)
+        self.close_code = ws.close_code
+        self.closed.set()
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+        self.closed.set()
+
+
+class LeanSse:
+    def __init__(self, base_url: str, session: aiohttp.ClientSession, on_event: EventHandler):
+        self.url = base_url + "/realtime/sse"
+        self.session = session
+        self.on_event = on_event
+        self.closed = asyncio.Event()
+        self.close_code: int | None = None
+        self._resp: aiohttp.ClientResponse | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def connect(self, token: str) -> None:
+        resp = await self.session.get(
+            self.url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=15),
+        )
+        if resp.status != 200:
+            body = await resp.text()
+            resp.release()
+            raise RefusedError(f"{resp.status}: {body[:200]}")
+        await resp.content.readline()
+        self._resp = resp
+        self._task = asyncio.get_running_loop().create_task(self._read(resp))
+
+    async def _read(self, resp: aiohttp.ClientResponse) -> None:
+        event, data = "message", ""
+        try:
+            async for raw in resp.content:
+                line = raw.rstrip(b"\r\n")
+                if not line:
+                    if data and event == "message":
+                        self.on_event(json.loads(data), now_ns())
+                    elif data and event == "error":
+                        self.close_code = int(json.loads(data).get("close_code") or 0)
+                    event, data = "message", ""
+                elif line.startswith(b"data:"):
+                    data += line[5:].strip().decode()
+                elif line.startswith(b"event:"):
+                    event = line[6:].strip().decode()
+        except (TimeoutError, aiohttp.ClientError):
+            pass
+        self.closed.set()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self._resp is not None:
+            self._resp.close()
+        self.closed.set()
+
+
+class RegistryReceiver:
+    """The transport's own Python client, via the registry (the only way to reach it)."""
+
+    def __init__(self, transport: str, base_url: str, on_event: EventHandler):
+        self.on_event = on_event
+        self.client = registry.client(transport)(base_url, on_message=self._on)
+        self.closed = self.client.closed
+
+    def _on(self, event: MessageEvent) -> None:
+        self.on_event(event.__dict__, now_ns())
+
+    @property
+    def close_code(self) -> int | None:
+        return self.client.close_code
+
+    async def connect(self, token: str) -> None:
+        await self.client.connect(token)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.close()
+
+
+def receiver(
+    transport: str,
+    base_url: str,
+    session: aiohttp.ClientSession,
+    on_event: EventHandler,
+    lean: bool = True,
+) -> Receiver:
+    if lean and transport == "ws":
+        return LeanWs(base_url, session, on_event)
+    if lean and transport == "sse":
+        return LeanSse(base_url, session, on_event)
+    return RegistryReceiver(transport, base_url, on_event)
+
+
+def new_session(limit: int = 0) -> aiohttp.ClientSession:
+    """One session per generator process; no per-host connection cap (one socket per
+    receiver is the point)."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit, force_close=False))
+
+
+async def login(session: aiohttp.ClientSession, base_url: str, name: str) -> dict[str, Any]:
+    """POST /auth/login for a seed user; returns the token pair (with ``user``)."""
+    for attempt in range(5):
+        async with session.post(
+            f"{base_url}/api/v1/auth/login", json={"login": name, "password": DEV_PASSWORD}
+        ) as r:
+            if r.status == 200:
+                pair: dict[str, Any] = await r.json()
+                return pair
+            if r.status < 500 and r.status != 429:
+                raise RefusedError(f"login {name}: {r.status} {await r.text()}")
+        await asyncio.sleep(0.2 * (attempt + 1))
+    raise RefusedError(f"login {name} failed repeatedly")
+
+
+async def login_many(
+    session: aiohttp.ClientSession, base_url: str, names: list[str], concurrency: int = 16
+) -> dict[str, dict[str, Any]]:
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(name: str) -> tuple[str, dict[str, Any]]:
+        async with sem:
+            return name, await login(session, base_url, name)
+
+    return dict(await asyncio.gather(*(one(n) for n in names)))

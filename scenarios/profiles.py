@@ -1,0 +1,151 @@
+"""Scenario sizes per profile. ``quick`` (the default) fits all 3 transports x all scenarios in
+about 5 minutes on a 2-core machine; ``full`` in about 30; ``tiny`` is for the test suite.
+
+Every figure the report shows carries the profile in the manifest, so a quick run is never
+mistaken for the full one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Profile = dict[str, dict[str, Any]]
+
+TINY: Profile = {
+    "handshake": {"connections": 12, "rate_per_s": 40, "repeats": 2},
+    "latency": {
+        "lgas": 2,
+        "per_lga": 3,
+        "rate_per_s": 20,
+        "warmup_s": 0.3,
+        "window_s": 0.6,
+        "repeats": 2,
+        "connect_rate": 200,
+    },
+    "fanout": {
+        "sizes": [4, 8],
+        "rate_per_s": 10,
+        "warmup_s": 0.2,
+        "window_s": 0.6,
+        "repeats": 1,
+        "objective_ms": 100.0,
+        "connect_rate": 200,
+    },
+    "connections": {"steps": [20], "processes": 1, "connect_rate": 200, "users": 5},
+    "isolation": {"lgas": 2, "per_lga": 2, "rounds": 2},
+    "reconnect": {
+        "cases": ["server_kill", "token_expiry", "transport_blocked"],
+        "rate_per_s": 5,
+        "down_s": 0.5,
+        "time_scale": 0.1,
+        "timeout_s": 20,
+    },
+    "revocation": {"repeats": 2},
+    "bidirectional": {"sends": 30, "rate_per_s": 50},
+    "multinode": {
+        "lgas": 1,
+        "per_lga": 3,
+        "rate_per_s": 10,
+        "warmup_s": 0.3,
+        "window_s": 0.6,
+        "repeats": 1,
+        "connect_rate": 200,
+    },
+    "bundle": {},
+    "effort": {},
+}
+
+QUICK: Profile = {
+    "handshake": {"connections": 100, "rate_per_s": 50, "repeats": 3},
+    "latency": {
+        "lgas": 5,
+        "per_lga": 40,
+        "rate_per_s": 50,
+        "warmup_s": 1.0,
+        "window_s": 2.0,
+        "repeats": 3,
+        "connect_rate": 200,
+    },
+    "fanout": {
+        "sizes": [50, 150, 300],
+        "rate_per_s": 10,
+        "warmup_s": 0.5,
+        "window_s": 2.0,
+        "repeats": 1,
+        "objective_ms": 50.0,
+        "connect_rate": 300,
+    },
+    "connections": {"steps": [500], "processes": 1, "connect_rate": 300, "users": 50},
+    "isolation": {"lgas": 3, "per_lga": 3, "rounds": 3},
+    "reconnect": {
+        "cases": ["server_kill", "token_expiry", "transport_blocked"],
+        "rate_per_s": 5,
+        "down_s": 1.0,
+        "time_scale": 0.2,
+        "timeout_s": 30,
+    },
+    "revocation": {"repeats": 3},
+    "bidirectional": {"sends": 200, "rate_per_s": 100},
+    "multinode": {
+        "lgas": 2,
+        "per_lga": 20,
+        "rate_per_s": 20,
+        "warmup_s": 0.5,
+        "window_s": 2.0,
+        "repeats": 3,
+        "connect_rate": 200,
+    },
+    "bundle": {},
+    "effort": {},
+}
+
+FULL: Profile = {
+    "handshake": {"connections": 500, "rate_per_s": 100, "repeats": 3},
+    "latency": {
+        "lgas": 20,
+        "per_lga": 100,
+        "rate_per_s": 50,
+        "warmup_s": 3.0,
+        "window_s": 10.0,
+        "repeats": 3,
+        "connect_rate": 300,
+    },
+    "fanout": {
+        "sizes": [100, 250, 500, 1000, 2000],
+        "rate_per_s": 10,
+        "warmup_s": 1.0,
+        "window_s": 5.0,
+        "repeats": 1,
+        "objective_ms": 50.0,
+        "connect_rate": 400,
+    },
+    "connections": {
+        "steps": [1000, 5000, 10000],
+        "processes": 2,
+        "connect_rate": 500,
+        "users": 500,
+    },
+    "isolation": {"lgas": 5, "per_lga": 5, "rounds": 5},
+    "reconnect": {
+        "cases": ["server_kill", "token_expiry", "transport_blocked"],
+        "rate_per_s": 5,
+        "down_s": 2.0,
+        "time_scale": 0.5,
+        "timeout_s": 90,
+    },
+    "revocation": {"repeats": 10},
+    "bidirectional": {"sends": 1000, "rate_per_s": 100},
+    "multinode": {
+        "lgas": 5,
+        "per_lga": 100,
+        "rate_per_s": 50,
+        "warmup_s": 2.0,
+        "window_s": 5.0,
+        "repeats": 3,
+        "connect_rate": 300,
+    },
+    "bundle": {},
+    "effort": {},
+}
+
+PROFILES: dict[str, Profile] = {"tiny": TINY, "quick": QUICK, "full": FULL}

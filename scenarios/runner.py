@@ -1,0 +1,125 @@
+"""Runs every chosen scenario against every chosen transport and writes the results folder.
+
+A scenario that fails is recorded (metric ``error`` with the reason) and the run goes on: one
+broken transport must not hide the figures of the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+from scenarios import manifest
+from scenarios.context import Context
+from scenarios.orchestrate import Orchestrator, settings_env
+from scenarios.profiles import PROFILES
+from scenarios.results import Results
+from transports.core.logging import get_logger
+
+log = get_logger("rtspike.bench")
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "reports" / "out"
+SCENARIOS = [
+    "effort",
+    "bundle",
+    "handshake",
+    "bidirectional",
+    "latency",
+    "fanout",
+    "connections",
+    "isolation",
+    "revocation",
+    "reconnect",
+    "multinode",
+]
+
+Progress = Callable[[str, str, str], None]
+"""(event, scenario, transport): event is "start", "done" or "failed"."""
+
+
+def module(name: str) -> ModuleType:
+    return importlib.import_module(f"scenarios.{name}")
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def quiet_libraries() -> None:
+    for name in ("httpx", "httpcore", "aiohttp.access", "socketio", "engineio", "websockets"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def run_bench(
+    profile: str,
+    transports: list[str],
+    scenarios: list[str],
+    redis_url: str | None = None,
+    out_root: Path = OUT,
+    progress: Progress | None = None,
+    status: Callable[[str], None] | None = None,
+) -> Path:
+    quiet_libraries()
+    run_id = new_run_id()
+    folder = out_root / run_id
+    started = datetime.now(UTC)
+    orch = Orchestrator(folder / "work")
+    ctx = Context(orch, profile, PROFILES[profile], Results(), run_id, redis_url)
+    if status is not None:
+        ctx.status = status
+    chosen = [s for s in scenarios if redis_url or not getattr(module(s), "NEEDS_REDIS", False)]
+    skipped = [s for s in scenarios if s not in chosen]
+    if skipped:
+        ctx.notes.append(f"skipped without --redis: {', '.join(skipped)}")
+    tell = progress or (lambda *_: None)
+    try:
+        for transport in transports:
+            for name in chosen:
+                mod = module(name)
+                tell("start", name, transport)
+                t0 = time.monotonic()
+                try:
+                    await mod.run(ctx, transport)
+                except Exception as exc:
+                    log.error(
+                        "bench.scenario_failed",
+                        scenario=name,
+                        transport=transport,
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+                    ctx.results.add(
+                        name,
+                        transport,
+                        "error",
+                        1,
+                        "count",
+                        valid=False,
+                        note=f"{type(exc).__name__}: {str(exc)[:300]}",
+                    )
+                    await ctx.stop_shared()
+                    tell("failed", name, transport)
+                else:
+                    tell("done", name, transport)
+                ctx.results.add(name, transport, "wall_s", time.monotonic() - t0, "s")
+            await ctx.stop_shared()
+    finally:
+        await orch.stop_all()
+    data = manifest.build(
+        run_id,
+        profile,
+        PROFILES[profile],
+        settings_env(orch),
+        transports,
+        chosen,
+        ctx.clients,
+        started,
+        redis_url,
+        ctx.notes,
+    )
+    return ctx.results.write(folder, data)
