@@ -15,6 +15,7 @@ COMMANDS = [
     "scenarios.commands.serve",
     "scenarios.commands.users",
     "scenarios.commands.bench",
+    "scenarios.commands.report",
     "scenarios.commands.loadtest",
 ]
 

@@ -1,0 +1,139 @@
+"""The rendered HTML: every section, evidence per cell, offline, comparison, Locust, CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reports.handoff import build_handoff
+from reports.loader import load_run
+from scenarios.cli import main
+from tests.reports.conftest import write_run
+
+SECTIONS = [
+    "summary",
+    "matrix",
+    "sensitivity",
+    "scenarios",
+    "loadtest",
+    "non-goals",
+    "triggers",
+    "handoff",
+    "environment",
+    "method",
+]
+
+
+def text_of(html: str) -> str:
+    flat = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r" ([,;)])", r"\1", flat)
+
+
+def test_every_section_and_one_recommendation(rendered: dict[str, Path]) -> None:
+    html = rendered["a"].read_text()
+    for section in SECTIONS:
+        assert f'<section id="{section}">' in html
+    text = text_of(html)
+    assert "Recommendation raw WebSocket (ws)" in text
+    assert "Confidence high" in text
+    assert "Leads on Latency and throughput (5.00 vs sse 4.25)" in text
+    assert "MQTT, gRPC streams" in text and "More than one server node" in text
+    for scenario in ("handshake", "latency", "fanout", "reconnect", "bundle", "effort"):
+        assert f'id="scenario-{scenario}"' in html
+    assert html.count("<svg") >= 15
+
+
+def test_matrix_cells_show_their_evidence(rendered: dict[str, Path]) -> None:
+    html = rendered["a"].read_text()
+    text = text_of(html)
+    assert 'href="#scenario-handshake"' in html
+    assert "handshake·connect_p95_ms = 30 ms ±1.5 (3\u00d7) → 4" in text
+    assert "reconnect·time_to_recovered_s [sigkill] = 2.5 s" in text
+    assert 'href="#fact-bidirectional-sse"' in html and 'id="fact-bidirectional-sse"' in html
+    assert "SSE is server-&gt;client only; upstream sends go through POST" in html
+    assert "WHATWG HTML Living Standard, Server-sent events" in text
+
+
+def test_report_is_self_contained(rendered: dict[str, Path]) -> None:
+    for key in ("a", "b"):
+        html = rendered[key].read_text()
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", html, re.I)
+        assert "http://" not in html and "https://" not in html
+        assert "<script" not in html and "<link" not in html
+
+
+def test_missing_scenario_shows_not_measured(rendered: dict[str, Path]) -> None:
+    text = text_of(rendered["b"].read_text())
+    assert "not measured" in text
+    assert "sse: Bundle size impact not measured, left out of its total" in text
+    assert "renormalised without Bundle size impact" in text
+    assert "bundle·gzip_added_bytes: not measured (no rows in metrics.csv)" in text
+
+
+def test_compare_shows_differences(rendered: dict[str, Path]) -> None:
+    html = rendered["a"].read_text()
+    assert '<section id="compare">' in html
+    text = text_of(html)
+    assert "Comparison with run-b" in text
+    # this run 30 ms vs 36 ms in run-b: -6 ms, -16.7 %, lower is better
+    assert re.search(r"handshake socketio connect_p95_ms 30 ms 36 ms -6 -16\.7% better", text)
+    assert re.search(
+        r"fanout ws deliveries_per_s 120,000 1/s 144,000 1/s -24,000 -16\.7% worse", text
+    )
+    assert "bundle sse gzip_added_bytes 1,800 B \u2013 \u2013 \u2013 only in this run" in text
+    assert '<section id="compare">' not in rendered["b"].read_text()
+
+
+def test_locust_results_when_present(rendered: dict[str, Path]) -> None:
+    b = text_of(rendered["b"].read_text())
+    assert "socketio_stats.csv" in b and "socketio message:new" in b and "5,000" in b
+    a = text_of(rendered["a"].read_text())
+    assert "Not run: this results folder has no loadtest/ subfolder" in a
+
+
+def test_handoff_reads_code_from_the_repository(rendered: dict[str, Path], tmp_path: Path) -> None:
+    run = load_run(rendered["a_dir"])
+    (tmp_path / "transports" / "ws").mkdir(parents=True)
+    source = (
+        '"""Fake adapter."""\n\nPATH = "/realtime/ws"\n\n\n'
+        "def mount(app, hub):\n    app.router.add_get(PATH, hub)  # marker-7\n\n\n"
+        "async def _authenticate(ws):\n    return await ws.receive()\n"
+    )
+    (tmp_path / "transports" / "ws" / "server.py").write_text(source)
+    handoff = build_handoff(run, "ws", root=tmp_path)
+    server = handoff.excerpts["server_bootstrap"]
+    mount = next(x for x in server if x.title == "mount")
+    assert (mount.start, mount.end) == (6, 7)
+    assert mount.code == "def mount(app, hub):\n    app.router.add_get(PATH, hub)  # marker-7"
+    auth = next(x for x in handoff.excerpts["auth_handshake"] if x.path.endswith("server.py"))
+    assert auth.title == "_authenticate" and "ws.receive()" in auth.code
+    missing = next(
+        x for x in handoff.excerpts["client_integration"] if x.path == "transports/ws/client.py"
+    )
+    assert missing.missing == "transports/ws/client.py does not exist in this checkout"
+    versions = {v["package"]: v["version"] for v in handoff.versions}
+    assert versions == {"aiohttp": "3.10.10", "websockets": "13.1"}
+    assert handoff.bundle["gzip_before"] == pytest.approx(900.0)
+    assert handoff.bundle["gzip_after"] == pytest.approx(2100.0)
+
+
+def test_cli_renders_newest_run_and_explains_errors(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "reports" / "out"
+    out.mkdir(parents=True)
+    assert main(["report"]) == 2
+    assert "no results yet" in capsys.readouterr().err
+    write_run(out / "only", "only")
+    assert main(["report", "--weights", "nope.toml"]) == 2
+    assert "weights file nope.toml not found" in capsys.readouterr().err
+    target = tmp_path / "r.html"
+    assert main(["report", "--out", str(target)]) == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    assert "raw WebSocket" in target.read_text()
