@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from transports import faults, registry
+from transports import demo, faults, registry
 from transports.api import HUB_KEY, add_routes, error_middleware
 from transports.core.hub import Hub
 from transports.core.logging import get_logger
@@ -29,6 +29,7 @@ def build_app(
     )
     app[HUB_KEY] = hub
     add_routes(app)
+    demo.mount_demo(app)
     if settings.dev_faults:
         faults.install(app)
     chosen = list(dict.fromkeys(transports))
