@@ -28,7 +28,7 @@ EN1, EN1B, EN2 = "enum.lga-01.001", "enum.lga-01.002", "enum.lga-02.001"
 
 
 def msg(body: str, to: str | None = None, n: int | None = None) -> dict[str, object]:
-    cid = f"c-{body}-{n if n is not None else time.monotonic_ns()}"
+    cid = f"c-{body[:24]}-{n if n is not None else time.monotonic_ns()}"
     if to is None:
         return {"broadcast": True, "body": body, "client_msg_id": cid}
     return {"to": to, "body": body, "client_msg_id": cid}

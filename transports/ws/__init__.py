@@ -1,0 +1,1 @@
+"""Raw WebSocket transport: aiohttp server (``server.mount``) and a ``websockets`` client."""

@@ -1,0 +1,221 @@
+"""Raw WebSocket transport: ``GET /realtime/ws`` on aiohttp.
+
+Protocol (JSON text frames): the first frame authenticates (``auth``), then ``message.send``
+is answered by ``ack`` or ``error`` carrying the request ``id``, the server pushes ``message``,
+and ``ping`` gets ``pong``. Refusals are an ``error`` frame followed by the close code of the
+error (4501, 4503, 4001...). Bad frames after auth get an error frame and change nothing; the
+connection stays open so that one buggy client call does not cost the user the connection.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from transports.core.cursor import Cursor
+from transports.core.errors import AppError, CloseCode, ErrorCode, auth_required, validation_error
+from transports.core.hub import Hub
+from transports.core.logging import get_logger
+from transports.core.principal import Principal
+from transports.ws.connection import CLOSE_GRACE_S, Flusher, WsConnection
+from transports.ws.frames import FrameCache, ack_frame, encode, error_frame, error_text
+
+log = get_logger("rtspike.ws")
+NAME = "ws"
+PATH = "/realtime/ws"
+FRAME_OVERHEAD = 4096
+_PONG = encode({"type": "pong"})
+
+
+def mount(app: web.Application, hub: Hub) -> None:
+    app.router.add_get(PATH, WsEndpoint(hub).handle)
+
+
+def _request_id(frame: dict[str, Any]) -> str | int | None:
+    rid = frame.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > 128:
+        return None
+    return rid
+
+
+class WsEndpoint:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.settings = hub.settings
+        self.frames = FrameCache()
+        self.flusher = Flusher()
+        self.frame_limit = self.settings.max_message_bytes + FRAME_OVERHEAD
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(
+            heartbeat=self.settings.keepalive_s,
+            max_msg_size=max(4 * self.frame_limit, 1024 * 1024),
+            compress=False,
+            timeout=CLOSE_GRACE_S,
+        )
+        if not ws.can_prepare(request).ok:
+            raise AppError(ErrorCode.VALIDATION_ERROR, "WebSocket upgrade required", status=426)
+        await ws.prepare(request)
+        accepted = await self._authenticate(ws)
+        if accepted is None:
+            return ws
+        principal, cursor = accepted
+        conn = WsConnection(
+            ws, request, principal, self.frames, self.flusher, self.settings.queue_bound
+        )
+        try:
+            try:
+                start = await self.hub.attach(conn, cursor)
+            except Exception as exc:
+                log.error(
+                    "realtime.attach_failed",
+                    transport=NAME,
+                    error=str(exc),
+                    **principal.log_fields(),
+                )
+                conn.close(int(CloseCode.SERVER_RESTART), "server busy; reconnect")
+                return ws
+            conn.send_frame(
+                encode(
+                    {
+                        "type": "ready",
+                        "user": {
+                            "id": principal.user_id,
+                            "role": principal.role.value,
+                            "lga_id": principal.lga_id,
+                        },
+                        "streams": list(self.hub.streams_for(principal)),
+                        "cursor": start.encode(),
+                    }
+                )
+            )
+            await self._serve(ws, conn)
+        finally:
+            conn.peer_gone(ws.close_code)
+            self.hub.detach(conn, conn.close_code, conn.close_reason)
+        return ws
+
+    # authentication --------------------------------------------------------------------------
+    async def _authenticate(self, ws: web.WebSocketResponse) -> tuple[Principal, Cursor] | None:
+        """The first frame must be ``auth`` within ``auth_timeout_s``; None = refused/gone."""
+        timeout = self.settings.auth_timeout_s
+        try:
+            msg = await ws.receive(timeout=timeout)
+        except TimeoutError:
+            await self._refuse(ws, auth_required(f"no auth frame within {timeout:g}s"))
+            return None
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            return None
+        frame = self._auth_frame(msg)
+        if isinstance(frame, AppError):
+            await self._refuse(ws, frame)
+            return None
+        token = frame.get("token")
+        try:
+            principal = await self.hub.authenticate(token if isinstance(token, str) else None, NAME)
+        except AppError as exc:
+            await self._refuse(ws, exc, logged=True)
+            return None
+        raw_cursor = frame.get("cursor")
+        try:
+            if raw_cursor is not None and not isinstance(raw_cursor, str):
+                raise validation_error("cursor must be a string", field="cursor")
+            cursor = Cursor.decode(raw_cursor).restricted(self.hub.streams_for(principal))
+        except AppError as exc:
+            self._bad_frame(principal, exc)
+            await self._refuse(ws, exc, logged=True)
+            return None
+        return principal, cursor
+
+    def _auth_frame(self, msg: Any) -> dict[str, Any] | AppError:
+        if msg.type is not WSMsgType.TEXT:
+            return auth_required("the first frame must be a JSON auth frame")
+        if len(msg.data) > self.frame_limit:
+            return auth_required("auth frame too large")
+        try:
+            frame = json.loads(msg.data)
+        except ValueError:
+            return auth_required("the first frame must be a JSON auth frame")
+        if not isinstance(frame, dict) or frame.get("type") != "auth":
+            return auth_required('the first frame must be {"type": "auth", "token": ...}')
+        return frame
+
+    async def _refuse(self, ws: web.WebSocketResponse, exc: AppError, logged: bool = False) -> None:
+        if not logged:
+            self.hub.metrics.auth_failures.labels(NAME, exc.code.value).inc()
+            log.warning(
+                "realtime.auth_failed", transport=NAME, code=exc.code.value, reason=exc.message
+            )
+        try:
+            await ws.send_str(error_text(exc))
+            await ws.close(code=exc.close_code, message=exc.message.encode()[:123])
+        except (ConnectionError, RuntimeError):
+            pass
+
+    # the live connection ---------------------------------------------------------------------
+    async def _serve(self, ws: web.WebSocketResponse, conn: WsConnection) -> None:
+        async for msg in ws:
+            if conn.closing:
+                break
+            if msg.type is WSMsgType.TEXT:
+                await self._on_text(conn, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                self._reply_error(
+                    conn, validation_error("binary frames are not supported; send JSON text frames")
+                )
+            elif msg.type is WSMsgType.ERROR:
+                break
+
+    async def _on_text(self, conn: WsConnection, data: str) -> None:
+        if len(data) > self.frame_limit:
+            self._reply_error(
+                conn,
+                AppError(
+                    ErrorCode.PAYLOAD_TOO_LARGE,
+                    "frame too large",
+                    details={"max_bytes": self.settings.max_message_bytes},
+                ),
+            )
+            return
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            self._reply_error(conn, validation_error("frame is not valid JSON"))
+            return
+        if not isinstance(frame, dict):
+            self._reply_error(conn, validation_error("frame must be a JSON object"))
+            return
+        kind, rid = frame.get("type"), _request_id(frame)
+        if kind == "message.send":
+            try:
+                event = await self.hub.send(conn.principal, frame.get("message"), NAME)
+            except AppError as exc:
+                conn.send_frame(error_frame(exc, rid))
+                return
+            conn.send_frame(ack_frame(event, rid))
+        elif kind == "ping":
+            conn.send_frame(_PONG)
+        else:
+            self._reply_error(
+                conn,
+                validation_error(
+                    "unknown frame type", type=str(kind)[:64], allowed=["message.send", "ping"]
+                ),
+                rid,
+            )
+
+    def _reply_error(self, conn: WsConnection, exc: AppError, rid: str | int | None = None) -> None:
+        self._bad_frame(conn.principal, exc)
+        conn.send_frame(error_frame(exc, rid))
+
+    def _bad_frame(self, principal: Principal, exc: AppError) -> None:
+        self.hub.metrics.errors.labels(NAME, exc.code.value).inc()
+        log.info(
+            "realtime.bad_frame",
+            transport=NAME,
+            code=exc.code.value,
+            reason=exc.message,
+            **principal.log_fields(),
+        )
