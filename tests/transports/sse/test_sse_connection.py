@@ -1,0 +1,171 @@
+"""The SSE LiveConnection against a fake socket: batching, the bound, cursor ids, the end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from transports.core.cursor import Cursor
+from transports.core.envelope import MessageEvent
+from transports.core.principal import Principal, Role
+from transports.sse.connection import CursorEncoder, Flusher, SseConnection
+
+
+class FakeProtocol:
+    def __init__(self) -> None:
+        self.writing_paused = False
+
+
+class FakeWriter:
+    def __init__(self) -> None:
+        self.protocol = FakeProtocol()
+        self.resumed = asyncio.Event()
+
+    async def drain(self) -> None:
+        while self.protocol.writing_paused:
+            self.resumed.clear()
+            await self.resumed.wait()
+
+    def resume(self) -> None:
+        self.protocol.writing_paused = False
+        self.resumed.set()
+
+
+class FakeSock:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closing = False
+        self.aborted = False
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def get_extra_info(self, name: str) -> Any:
+        return None
+
+    def abort(self) -> None:
+        self.aborted = self.closing = True
+
+    def events(self) -> list[bytes]:
+        body = b""
+        for chunk in self.writes:
+            size, _, rest = chunk.partition(b"\r\n")
+            assert int(size, 16) == len(rest) - 2 and rest.endswith(b"\r\n")
+            body += rest[:-2]
+        return [e for e in body.split(b"\n\n") if e]
+
+
+PRINCIPAL = Principal("u1", Role.ENUMERATOR, "lga-01", "jti", 0.0, 9e9, "sid")
+
+
+def event(seq: int, stream: str = "lga:lga-01", epoch: str = "e1") -> MessageEvent:
+    return MessageEvent(
+        id=f"m{seq}",
+        stream=stream,
+        seq=seq,
+        epoch=epoch,
+        sender="s",
+        sender_role="supervisor",
+        recipient=None,
+        lga_id="lga-01",
+        body=f"b{seq}",
+        client_msg_id=f"c{seq}",
+        sent_at=1.0,
+    )
+
+
+def make(bound: int = 4, keepalive: float = 60.0) -> tuple[SseConnection, FakeSock, FakeWriter]:
+    sock, writer = FakeSock(), FakeWriter()
+    conn = SseConnection(PRINCIPAL, sock, writer, Flusher(), bound, keepalive)  # type: ignore[arg-type]
+    return conn, sock, writer
+
+
+def test_cursor_encoder_matches_cursor_encode() -> None:
+    enc = CursorEncoder()
+    cur = Cursor()
+    assert enc(cur).decode() == cur.encode()
+    for stream, seq, epoch in [
+        ("lga:a", 1, "e1"),
+        ("lga:a", 2, "e1"),
+        ("user:%d", 7, "e1"),
+        ("user:%d", 1, "e%2"),
+        ("lga:a", 3, "e%2"),
+    ]:
+        cur.advance(stream, seq, epoch)
+        assert enc(cur).decode() == cur.encode()
+        assert Cursor.decode(enc(cur).decode()) == cur
+
+
+async def test_pushes_in_one_iteration_leave_as_one_chunk_with_cursor_ids() -> None:
+    conn, sock, _ = make()
+    assert all(conn.push(event(i)) for i in (1, 2, 3))
+    assert sock.writes == []
+    await asyncio.sleep(0)
+    assert len(sock.writes) == 1
+    frames = sock.events()
+    assert len(frames) == 3
+    for i, frame in enumerate(frames, start=1):
+        lines = dict(line.split(b": ", 1) for line in frame.split(b"\n"))
+        assert lines[b"event"] == b"message"
+        assert json.loads(lines[b"data"])["seq"] == i
+        assert Cursor.decode(lines[b"id"].decode()).positions == {"lga:lga-01": i}
+
+
+async def test_stalled_socket_queues_up_to_the_bound_then_refuses() -> None:
+    conn, sock, writer = make(bound=4)
+    runner = asyncio.create_task(conn.run())
+    writer.protocol.writing_paused = True
+    assert conn.push(event(1))
+    await asyncio.sleep(0)
+    assert sock.writes == [] and conn.queued == 1
+    assert all(conn.push(event(i)) for i in (2, 3, 4))
+    assert conn.push(event(5)) is False
+    writer.resume()
+    await asyncio.sleep(0.01)
+    assert [json.loads(f.split(b"data: ")[1])["seq"] for f in sock.events()] == [1, 2, 3, 4]
+    conn.close(4001, "token expired; reconnect")
+    await asyncio.wait_for(runner, 1)
+    last = json.loads(sock.events()[-1].split(b"data: ")[1])
+    assert last["close_code"] == 4001 and last["error"]["code"] == "TOKEN_EXPIRED"
+
+
+async def test_drain_waits_for_the_peer() -> None:
+    conn, _sock, writer = make(bound=4)
+    runner = asyncio.create_task(conn.run())
+    writer.protocol.writing_paused = True
+    conn.push(event(1))
+    drained = asyncio.create_task(conn.drain())
+    await asyncio.sleep(0.01)
+    assert not drained.done()
+    writer.resume()
+    await asyncio.wait_for(drained, 1)
+    conn.close(4012, "bye")
+    await asyncio.wait_for(runner, 1)
+
+
+async def test_slow_consumer_close_drops_backlog_and_aborts_a_stuck_peer() -> None:
+    conn, sock, writer = make(bound=2)
+    runner = asyncio.create_task(conn.run())
+    writer.protocol.writing_paused = True
+    conn.push(event(1))
+    conn.push(event(2))
+    conn.close(4008, "slow consumer; reconnect and catch up")
+    await asyncio.wait_for(runner, 3)
+    frames = sock.events()
+    assert len(frames) == 1 and b'"close_code":4008' in frames[0]
+    assert sock.aborted and conn.ended_by_peer
+
+
+async def test_keepalive_and_a_vanished_peer() -> None:
+    conn, sock, _ = make(keepalive=0.05)
+    runner = asyncio.create_task(conn.run())
+    await asyncio.sleep(0.12)
+    assert sock.events()[:2] == [b": ka", b": ka"]
+    sock.closing = True
+    await asyncio.wait_for(runner, 1)
+    assert conn.ended_by_peer
+    assert conn.push(event(1)) is True

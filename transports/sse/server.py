@@ -1,0 +1,101 @@
+"""``GET /realtime/sse``: authenticate, resume from a cursor, then stream until the hub ends it.
+
+Every refusal happens before the stream starts, as the normal JSON error with its HTTP status,
+so that ``fetch`` (and the Python client) can read why. Browsers authenticate with a one-time
+ticket in the query (EventSource cannot send headers, and a JWT must never sit in a URL); other
+clients send ``Authorization: Bearer``.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from transports.api import HUB_KEY, bearer
+from transports.core.cursor import Cursor
+from transports.core.errors import AppError
+from transports.core.hub import Hub
+from transports.core.logging import get_logger
+from transports.core.principal import Principal
+from transports.sse.connection import TRANSPORT, Flusher, SseConnection
+
+log = get_logger("rtspike.sse")
+PATH = "/realtime/sse"
+CONNECTIONS_KEY = web.AppKey("sse_connections", set[SseConnection])
+FLUSHER_KEY = web.AppKey("sse_flusher", Flusher)
+
+_HEADERS = {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+
+
+async def _authenticate(request: web.Request, hub: Hub) -> Principal:
+    if "ticket" in request.query:
+        return await hub.authenticate_ticket(request.query["ticket"], TRANSPORT)
+    return await hub.authenticate(bearer(request), TRANSPORT)
+
+
+def _resume_cursor(request: web.Request, hub: Hub, principal: Principal) -> Cursor:
+    """``Last-Event-ID`` (EventSource's own reconnect) wins over ``?cursor=`` (a new URL)."""
+    raw = request.headers.get("Last-Event-ID") or request.query.get("cursor")
+    try:
+        return Cursor.decode(raw)
+    except AppError as exc:
+        hub.metrics.errors.labels(TRANSPORT, exc.code.value).inc()
+        log.info(
+            "realtime.bad_frame",
+            transport=TRANSPORT,
+            code=exc.code.value,
+            reason=exc.message,
+            **principal.log_fields(),
+        )
+        raise
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    hub = request.app[HUB_KEY]
+    principal = await _authenticate(request, hub)
+    cursor = _resume_cursor(request, hub, principal)
+    response = web.StreamResponse(status=200, headers=_HEADERS)
+    response.force_close()
+    await response.prepare(request)
+    await response.write(b"retry: %d\n\n" % hub.settings.sse_retry_ms)
+    sock = request.transport
+    if sock is None or sock.is_closing():
+        return response
+    conn = SseConnection(
+        principal,
+        sock,
+        request.writer,
+        request.app[FLUSHER_KEY],
+        hub.settings.queue_bound,
+        hub.settings.keepalive_s,
+    )
+    live = request.app[CONNECTIONS_KEY]
+    live.add(conn)
+    try:
+        conn.cursor = cursor
+        start = await hub.attach(conn, cursor)
+        if conn.pushed == 0:
+            conn.cursor = start
+        await conn.run()
+    finally:
+        live.discard(conn)
+        if conn.ended_by_peer:
+            hub.detach(conn, None, "client went away")
+        else:
+            hub.detach(conn, conn.close_code, conn.close_reason)
+    return response
+
+
+def connections(app: web.Application) -> list[SseConnection]:
+    """The live streams of this app (operations and tests: end one without touching the hub)."""
+    live = app[CONNECTIONS_KEY]
+    return list(live)
+
+
+def mount(app: web.Application, hub: Hub) -> None:
+    app[CONNECTIONS_KEY] = set()
+    app[FLUSHER_KEY] = Flusher()
+    app.router.add_get(PATH, stream)
