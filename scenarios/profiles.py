@@ -56,7 +56,7 @@ TINY: Profile = {
 }
 
 QUICK: Profile = {
-    "handshake": {"connections": 100, "rate_per_s": 50, "repeats": 3},
+    "handshake": {"connections": 60, "rate_per_s": 60, "repeats": 3},
     "latency": {
         "lgas": 5,
         "per_lga": 40,
@@ -81,7 +81,7 @@ QUICK: Profile = {
         "cases": ["server_kill", "token_expiry", "transport_blocked"],
         "rate_per_s": 5,
         "down_s": 1.0,
-        "time_scale": 0.2,
+        "time_scale": 0.1,
         "timeout_s": 30,
     },
     "revocation": {"repeats": 3},

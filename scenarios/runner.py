@@ -52,8 +52,10 @@ def new_run_id() -> str:
 
 
 def quiet_libraries() -> None:
-    for name in ("httpx", "httpcore", "aiohttp.access", "socketio", "engineio", "websockets"):
+    for name in ("httpx", "httpcore", "aiohttp.access", "websockets"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("socketio", "engineio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 async def run_bench(

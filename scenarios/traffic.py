@@ -238,9 +238,14 @@ async def _drain_and_account(
             if rid != sender and rid in connected[step]:
                 expected[rid].setdefault(sender, set()).add(s)
                 total += 1
-    deadline = asyncio.get_running_loop().time() + p.get("drain_s", 5.0)
-    while state.received < total and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 (polls state owned elsewhere)
+    loop = asyncio.get_running_loop()
+    quiet_until = loop.time() + p.get("drain_s", 5.0)
+    hard_stop = loop.time() + 60.0
+    last = state.received
+    while state.received < total and loop.time() < min(quiet_until, hard_stop):
         await asyncio.sleep(0.05)
+        if state.received != last:
+            last, quiet_until = state.received, loop.time() + p.get("drain_s", 5.0)
     acc = Accounting()
     for rid, want in expected.items():
         seen = state.seen.get(rid, Deliveries()).seen
