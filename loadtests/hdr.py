@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import gevent
 from hdrh.histogram import HdrHistogram
 from locust import events
 from locust.env import Environment
@@ -193,6 +194,33 @@ def _install_web_ui(environment: Environment) -> None:
 def _on_init(environment: Environment, **_: Any) -> None:
     if environment.web_ui is not None:
         _install_web_ui(environment)
+
+    def on_test_start(**_: Any) -> None:
+        options = environment.parsed_options
+        warmup = float(getattr(options, "rtspike_warmup", 0) or 0) if options else 0.0
+        if warmup > 0:
+            gevent.spawn_later(warmup, _end_warmup, environment)
+
+    environment.events.test_start.add_listener(on_test_start)
+
+
+def _end_warmup(environment: Environment) -> None:
+    """Every process (master, workers, local) discards what it holds at the same offset from
+    the start: workers drop their unreported deltas, the master its aggregate."""
+    if environment.runner is not None:
+        environment.runner.stats.reset_all()
+    clear()
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    parser.add_argument(
+        "--rtspike-warmup",
+        type=float,
+        default=0.0,
+        env_var="RTSPIKE_LT_WARMUP",
+        help="seconds after the start whose stats and histograms are discarded",
+    )
 
 
 @events.request.add_listener

@@ -80,6 +80,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=0.0,
         help="direct messages per second per enumerator to its supervisor",
     )
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        help="seconds from the start to discard (Locust stats and histograms); default 0",
+    )
     p.add_argument("--lgas", type=int, default=None, help="LGAs in the seed (default: auto)")
     p.add_argument("--web-port", type=int, default=None, help="web UI port (default: free port)")
     p.set_defaults(handler=run)
@@ -211,11 +217,13 @@ def locust_command(
         "--spawn-rate",
         str(args.spawn_rate),
         "--loglevel",
-        "WARNING",
+        os.environ.get("RTSPIKE_LT_LOCUST_LOGLEVEL", "WARNING"),
         *classes,
     ]
     if args.processes:
         cmd += ["--processes", str(args.processes)]
+    if args.warmup:
+        cmd += ["--rtspike-warmup", str(args.warmup)]
     if csv_dir is not None:
         cmd += [
             "--headless",
@@ -297,6 +305,7 @@ def run_headless(args: argparse.Namespace, transport: str, out: Path) -> int:
                 "seed_enumerators": enumerators,
                 "send_rate": args.send_rate,
                 "reply_rate": args.reply_rate,
+                "warmup_s": args.warmup,
                 "started_at": started,
                 "locust_exit_code": code,
                 "push_latency_clock": "time.time_ns() at the scheduled send instant (same host)",
