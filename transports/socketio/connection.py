@@ -1,0 +1,129 @@
+"""One Socket.IO client as the hub sees it.
+
+``push`` must cost a few attribute reads. The event's Socket.IO text is built once per event
+(shared by every connection it reaches) and then:
+
+- WebSocket sessions: its WebSocket frame goes to the session's ``DirectWriter`` (straight to
+  the transport, or to a bounded pending queue while the peer is behind);
+- long-polling sessions: its Engine.IO packet goes into the Engine.IO socket's own queue, whose
+  length is then the count of messages handed over but not yet written.
+
+Either way the bound is ``queue_bound`` messages and ``push`` returns False beyond it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, Protocol
+
+from engineio import packet as eio_packet
+
+from transports.core.envelope import MessageEvent
+from transports.core.principal import Principal
+from transports.socketio.engine import DirectWriter, frame, writer_of
+
+TRANSPORT = "socketio"
+EVENT_NEW = "message:new"
+_DRAIN_CHECK_S = 0.1
+
+
+class Closer(Protocol):
+    def schedule_close(self, conn: SioConnection, code: int, reason: str) -> None: ...
+
+
+class PacketCache:
+    """The encodings of the event being fanned out right now.
+
+    The hub offers one event to every subscriber before the next, so a single slot hits for all
+    but the first connection.
+    """
+
+    __slots__ = ("_event", "_frame", "_packet")
+
+    def __init__(self) -> None:
+        self._event: MessageEvent | None = None
+        self._packet: Any = None
+        self._frame = b""
+
+    def _build(self, event: MessageEvent) -> None:
+        text = f'2["{EVENT_NEW}",{event.wire()}]'
+        self._packet = eio_packet.Packet(eio_packet.MESSAGE, data=text)
+        self._frame = frame(self._packet.encode())
+        self._event = event
+
+    def packet(self, event: MessageEvent) -> Any:
+        if event is not self._event:
+            self._build(event)
+        return self._packet
+
+    def frame(self, event: MessageEvent) -> bytes:
+        if event is not self._event:
+            self._build(event)
+        return self._frame
+
+
+class SioConnection:
+    transport = TRANSPORT
+
+    def __init__(
+        self,
+        sid: str,
+        eio_socket: Any,
+        principal: Principal,
+        packets: PacketCache,
+        closer: Closer,
+        queue_bound: int,
+    ) -> None:
+        self.sid = sid
+        self.principal = principal
+        self.eio_socket = eio_socket
+        self.closing = False
+        self.close_code: int | None = None
+        self._queue: asyncio.Queue[Any] = eio_socket.queue
+        # Decided once: a session that connected over polling keeps Engine.IO's queue even
+        # after an upgrade, so its pushes never overtake each other.
+        self.writer: DirectWriter | None = (
+            writer_of(eio_socket) if getattr(eio_socket, "upgraded", False) else None
+        )
+        self._packets = packets
+        self._closer = closer
+        self._bound = queue_bound
+
+    def push(self, event: MessageEvent) -> bool:
+        if self.closing:
+            return True
+        writer = self.writer
+        if writer is not None:
+            return writer.push(self._packets.frame(event), self._bound)
+        queue = self._queue
+        if queue.qsize() >= self._bound:
+            return False
+        queue.put_nowait(self._packets.packet(event))
+        return True
+
+    @property
+    def queued(self) -> int:
+        return self.writer.queued if self.writer is not None else self._queue.qsize()
+
+    async def drain(self) -> None:
+        """Catch-up pacing: wait until the backlog is written, so the next page fits."""
+        if self.writer is not None:
+            if not self.closing:
+                await self.writer.drain()
+            return
+        low = self._bound // 2
+        while not self.closing and not self.eio_socket.closed and self._queue.qsize() > low:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), _DRAIN_CHECK_S)
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self.close_code = code
+        self._closer.schedule_close(self, code, reason)
+
+    def peer_gone(self) -> None:
+        """The client ended the session; nothing more will be written."""
+        self.closing = True
