@@ -8,11 +8,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
 from transports.core.cursor import Cursor
 from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError
+from transports.core.errors import AppError, error_from_payload
 
 MessageHandler = Callable[[MessageEvent], Awaitable[None] | None]
+
+
+def error_of_response(resp: httpx.Response) -> AppError:
+    """Rebuild the server's structured error from an HTTP response (any body, any status)."""
+    try:
+        payload = resp.json()
+    except ValueError:
+        payload = None
+    return error_from_payload(payload, resp.status_code)
 
 
 class ConnectionClosed(Exception):
@@ -82,4 +93,4 @@ class RealtimeClient(ABC):
             self.closed.set()
 
 
-__all__ = ["AppError", "ConnectionClosed", "MessageHandler", "RealtimeClient"]
+__all__ = ["AppError", "ConnectionClosed", "MessageHandler", "RealtimeClient", "error_of_response"]

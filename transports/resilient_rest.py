@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 
+from transports.client import error_of_response
 from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError, ErrorCode, error_from_payload
+from transports.core.errors import AppError, ErrorCode
 from transports.core.logging import get_logger
 from transports.resilient_state import Terminal
 
@@ -30,14 +31,6 @@ TokenProvider = Callable[[str | None], Awaitable[str]]
 EXPIRED_CODES = frozenset(
     {ErrorCode.TOKEN_EXPIRED, ErrorCode.TOKEN_REVOKED, ErrorCode.SESSION_EXPIRED}
 )
-
-
-def _error_of(resp: httpx.Response) -> AppError:
-    try:
-        payload = resp.json()
-    except ValueError:
-        payload = None
-    return error_from_payload(payload, resp.status_code)
 
 
 class RestApi:
@@ -60,7 +53,7 @@ class RestApi:
             self._url("/messages"), params=params, headers={"Authorization": f"Bearer {token}"}
         )
         if resp.status_code != 200:
-            raise _error_of(resp)
+            raise error_of_response(resp)
         body = resp.json()
         events = [MessageEvent.model_validate(m) for m in body["messages"]]
         return events, bool(body["has_more"])
@@ -72,7 +65,7 @@ class RestApi:
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
         if resp.status_code != 201:
-            raise _error_of(resp)
+            raise error_of_response(resp)
         return MessageEvent.model_validate(resp.json()["message"])
 
     async def healthy(self) -> bool:
@@ -86,7 +79,7 @@ class RestApi:
     async def auth(self, path: str, body: dict[str, str]) -> dict[str, Any]:
         resp = await self.http.post(self._url(path), json=body)
         if resp.status_code != 200:
-            raise _error_of(resp)
+            raise error_of_response(resp)
         data: dict[str, Any] = resp.json()
         return data
 

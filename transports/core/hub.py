@@ -125,6 +125,21 @@ class Hub:
             **fields,
         )
 
+    def bad_frame(
+        self, transport: str, exc: AppError, principal: Principal | None = None, **extra: Any
+    ) -> None:
+        """One place that counts and logs refused frames, for every adapter."""
+        self.metrics.errors.labels(transport, exc.code.value).inc()
+        fields = principal.log_fields() if principal else {}
+        log.info(
+            "realtime.bad_frame",
+            transport=transport,
+            code=exc.code.value,
+            reason=exc.message,
+            **extra,
+            **fields,
+        )
+
     def streams_for(self, principal: Principal) -> list[str]:
         return self.policy.readable_streams(principal)
 

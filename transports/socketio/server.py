@@ -153,19 +153,8 @@ class SocketIOServer:
     def _refuse_frame(
         self, fields: dict[str, str] | None, exc: AppError
     ) -> socketio.exceptions.ConnectionRefusedError:
-        self._bad_frame(fields or {}, exc)
+        self.hub.bad_frame(TRANSPORT, exc, None, **(fields or {}))
         return refusal(exc)
-
-    def _bad_frame(self, fields: dict[str, str], exc: AppError, **extra: Any) -> None:
-        self.hub.metrics.errors.labels(TRANSPORT, exc.code.value).inc()
-        log.info(
-            "realtime.bad_frame",
-            transport=TRANSPORT,
-            code=exc.code.value,
-            reason=exc.message,
-            **extra,
-            **fields,
-        )
 
     # events ------------------------------------------------------------------------------------
     async def _on_send(self, sid: str, *args: Any) -> dict[str, Any]:
@@ -190,7 +179,7 @@ class SocketIOServer:
         name = str(event)[:64]
         exc = validation_error(f"unknown event {name!r}; send {EVENT_SEND!r}", event=name)
         conn = self.conns.get(sid)
-        self._bad_frame(conn.principal.log_fields() if conn else {}, exc, frame=name)
+        self.hub.bad_frame(TRANSPORT, exc, conn.principal if conn else None, frame=name)
         await self.sio.emit(EVENT_ERROR, exc.to_dict(), to=sid)
         return {"ok": False, **exc.to_dict()}
 

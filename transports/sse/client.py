@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
 
-from transports.client import RealtimeClient
+from transports.client import RealtimeClient, error_of_response
 from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError, CloseCode, ErrorCode, error_from_payload
+from transports.core.errors import AppError, CloseCode, ErrorCode
 from transports.core.logging import get_logger
 
 log = get_logger("rtspike.sse.client")
@@ -25,14 +25,6 @@ STREAM_PATH = "/realtime/sse"
 SEND_PATH = "/api/v1/messages"
 ABNORMAL = 1006
 OPEN_TIMEOUT_S = 10.0
-
-
-def _error_of(resp: httpx.Response) -> AppError:
-    try:
-        payload = resp.json()
-    except ValueError:
-        payload = None
-    return error_from_payload(payload, resp.status_code)
 
 
 class Client(RealtimeClient):
@@ -77,7 +69,7 @@ class Client(RealtimeClient):
             resp = source.response
             if resp.status_code != 200:
                 await resp.aread()
-                raise _error_of(resp)
+                raise error_of_response(resp)
             events = source.aiter_sse()
             stack.push_async_callback(events.aclose)
             async with asyncio.timeout(OPEN_TIMEOUT_S):
@@ -140,7 +132,7 @@ class Client(RealtimeClient):
     async def send(self, message: dict[str, Any]) -> MessageEvent:
         resp = await self._post(SEND_PATH, json.dumps(message))
         if resp.status_code != 201:
-            raise _error_of(resp)
+            raise error_of_response(resp)
         return MessageEvent.model_validate(resp.json()["message"])
 
     async def send_raw(self, data: str, kind: str = "message.send") -> dict[str, Any]:

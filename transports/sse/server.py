@@ -42,14 +42,7 @@ def _resume_cursor(request: web.Request, hub: Hub, principal: Principal) -> Curs
     try:
         return Cursor.decode(raw)
     except AppError as exc:
-        hub.metrics.errors.labels(TRANSPORT, exc.code.value).inc()
-        log.info(
-            "realtime.bad_frame",
-            transport=TRANSPORT,
-            code=exc.code.value,
-            reason=exc.message,
-            **principal.log_fields(),
-        )
+        hub.bad_frame(TRANSPORT, exc, principal)
         raise
 
 

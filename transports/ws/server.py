@@ -124,7 +124,7 @@ class WsEndpoint:
                 raise validation_error("cursor must be a string", field="cursor")
             cursor = Cursor.decode(raw_cursor).restricted(self.hub.streams_for(principal))
         except AppError as exc:
-            self._bad_frame(principal, exc)
+            self.hub.bad_frame(NAME, exc, principal)
             await self._refuse(ws, exc, logged=True)
             return None
         return principal, cursor
@@ -207,15 +207,5 @@ class WsEndpoint:
             )
 
     def _reply_error(self, conn: WsConnection, exc: AppError, rid: str | int | None = None) -> None:
-        self._bad_frame(conn.principal, exc)
+        self.hub.bad_frame(NAME, exc, conn.principal)
         conn.send_frame(error_frame(exc, rid))
-
-    def _bad_frame(self, principal: Principal, exc: AppError) -> None:
-        self.hub.metrics.errors.labels(NAME, exc.code.value).inc()
-        log.info(
-            "realtime.bad_frame",
-            transport=NAME,
-            code=exc.code.value,
-            reason=exc.message,
-            **principal.log_fields(),
-        )
