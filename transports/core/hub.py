@@ -18,8 +18,9 @@ from transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC, Bus
 from transports.core.cursor import Cursor
 from transports.core.envelope import MessageEvent, parse_send
 from transports.core.errors import AppError, CloseCode, ErrorCode
-from transports.core.fanout import Attachment, Attachments, Feed, LiveConnection
+from transports.core.fanout import LiveConnection
 from transports.core.ids import new_id
+from transports.core.live import PAGE, LiveRegistry
 from transports.core.log.base import Draft, MessageLog
 from transports.core.logging import get_logger
 from transports.core.metrics import Metrics
@@ -30,7 +31,6 @@ from transports.core.settings import Settings
 from transports.core.store.base import Store
 
 log = get_logger("rtspike.hub")
-PAGE = 200
 
 
 class Hub:
@@ -54,14 +54,9 @@ class Hub:
         self.metrics = metrics or Metrics()
         self._clock = clock
         self.epoch = ""
-        self._feeds: dict[str, Feed] = {}
-        self._by_conn: dict[int, Attachment] = {}
-        self._by_user: dict[str, set[Attachment]] = {}
-        self._atts = Attachments(self._start_sync, self._overflow)
+        self.live = LiveRegistry(message_log, self.metrics, settings.queue_bound, clock)
         self._limiter = RateLimiter(settings.send_rate_per_s, settings.send_burst)
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._recheck: asyncio.Task[None] | None = None
-        self._flushed: dict[str, int] = {}
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -75,24 +70,10 @@ class Hub:
         self.disconnect_all(int(CloseCode.SERVER_RESTART), "server shutting down")
         if self._recheck is not None:
             self._recheck.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-        for feed in self._feeds.values():
-            await feed.close()
+        await self.live.close()
         await self.bus.close()
         await self.log.close()
         await self.store.close()
-
-    def disconnect_all(self, code: int, reason: str) -> int:
-        """End every live connection (fault injection, maintenance); returns how many."""
-        atts = list(self._by_conn.values())
-        for att in atts:
-            self._end(att, code, reason)
-        return len(atts)
-
-    @property
-    def connection_count(self) -> int:
-        return len(self._by_conn)
 
     # authentication ------------------------------------------------------------------------
     async def authenticate(self, token: str | None, transport: str) -> Principal:
@@ -250,159 +231,40 @@ class Hub:
         """Register, replay what the cursor has not seen, then go live. Returns the cursor as
         of registration (adapters that expose cursors start from it)."""
         cur = cursor if isinstance(cursor, Cursor) else Cursor.decode(cursor)
-        principal = conn.principal
         await self._refresh_epoch()
-        att = Attachment(
-            conn, tuple(self.streams_for(principal)), self.epoch, self._positions(principal, cur)
-        )
-        start = Cursor(self.epoch, dict(att.positions))
-        self._by_conn[id(conn)] = att
-        self._by_user.setdefault(principal.user_id, set()).add(att)
-        for stream in att.streams:
-            self._feed(stream).subscribers.add(att)
-        delay = max(0.0, principal.exp - self._clock())
-        att.timer = asyncio.get_running_loop().call_later(delay, self._expired, att)
-        self.metrics.connections.labels(conn.transport).inc()
-        self.metrics.connects.labels(conn.transport).inc()
-        log.info("realtime.connect", transport=conn.transport, code=None, **principal.log_fields())
-        self._start_sync(att)
+        positions = self._positions(conn.principal, cur)
+        start = Cursor(self.epoch, dict(positions))
+        self.live.attach(conn, self.streams_for(conn.principal), self.epoch, positions)
         return start
 
     def detach(self, conn: LiveConnection, code: int | None = None, reason: str = "") -> None:
-        att = self._by_conn.pop(id(conn), None)
-        if att is None:
-            return
-        att.closed = True
-        if att.timer is not None:
-            att.timer.cancel()
-        for stream in att.streams:
-            feed = self._feeds.get(stream)
-            if feed is not None:
-                feed.subscribers.discard(att)
-        users = self._by_user.get(conn.principal.user_id)
-        if users is not None:
-            users.discard(att)
-            if not users:
-                del self._by_user[conn.principal.user_id]
-        self.metrics.connections.labels(conn.transport).dec()
-        log.info(
-            "realtime.disconnect",
-            transport=conn.transport,
-            code=code,
-            reason=reason,
-            **conn.principal.log_fields(),
-        )
+        self.live.detach(conn, code, reason)
 
-    def _feed(self, stream: str) -> Feed:
-        feed = self._feeds.get(stream)
-        if feed is None:
-            feed = self._feeds[stream] = Feed(stream, self._read_gap, self._atts)
-        return feed
+    def disconnect_all(self, code: int, reason: str) -> int:
+        """End every live connection (fault injection, maintenance); returns how many."""
+        return self.live.disconnect_all(code, reason)
 
-    async def _read_gap(self, stream: str, after: int, upto: int) -> list[MessageEvent]:
-        events = await self.log.read_after({stream: after}, max(1, upto - after))
-        return [e for e in events if e.seq <= upto]
-
-    def _start_sync(self, att: Attachment) -> None:
-        if att.syncing or att.closed:
-            return
-        att.syncing = True
-        att.live = False
-        self._spawn(self._sync(att))
-
-    async def _sync(self, att: Attachment) -> None:
-        replayed = 0
-        pace = max(1, self.settings.queue_bound // 2)
-        try:
-            while not att.closed:
-                events = await self.log.read_after(att.positions, PAGE)
-                for event in events:
-                    if event.epoch != att.epoch:
-                        att.epoch, att.positions = event.epoch, {}
-                    if event.seq != att.positions.get(event.stream, 0) + 1:
-                        continue
-                    att.positions[event.stream] = event.seq
-                    replayed += 1
-                    if not att.conn.push(event):
-                        self._overflow(att)
-                        return
-                    if replayed % pace == 0:
-                        # A page can be longer than the queue bound: pace within it too.
-                        await att.conn.drain()
-                        if att.closed:
-                            return
-                if len(events) < PAGE:
-                    break
-                await att.conn.drain()
-        except Exception as exc:
-            log.error(
-                "realtime.catch_up_failed",
-                transport=att.conn.transport,
-                error=str(exc),
-                **att.conn.principal.log_fields(),
-            )
-            self._end(att, int(CloseCode.SERVER_RESTART), "catch-up failed; reconnect")
-            return
-        finally:
-            att.syncing = False
-        if replayed:
-            self.metrics.caught_up.labels(att.conn.transport).inc(replayed)
-            log.info(
-                "message.caught_up",
-                transport=att.conn.transport,
-                count=replayed,
-                **att.conn.principal.log_fields(),
-            )
-        if not att.closed:
-            self._atts.go_live(att)
-
-    def _overflow(self, att: Attachment) -> None:
-        log.warning(
-            "realtime.slow_consumer",
-            transport=att.conn.transport,
-            code=int(CloseCode.SLOW_CONSUMER),
-            **att.conn.principal.log_fields(),
-        )
-        self.metrics.disconnects.labels(att.conn.transport, "slow_consumer").inc()
-        self._end(att, int(CloseCode.SLOW_CONSUMER), "slow consumer; reconnect and catch up")
-
-    def _end(self, att: Attachment, code: int, reason: str) -> None:
-        if att.closed:
-            return
-        att.conn.close(code, reason)
-        self.detach(att.conn, code, reason)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    @property
+    def connection_count(self) -> int:
+        return self.live.count
 
     def flush_metrics(self) -> None:
-        """Deliveries are counted in plain ints on the hot path; publish them on scrape."""
-        for transport, total in self._atts.delivered.items():
-            delta = total - self._flushed.get(transport, 0)
-            if delta:
-                self.metrics.deliveries.labels(transport).inc(delta)
-                self._flushed[transport] = total
+        self.live.flush_metrics()
 
     # bus ---------------------------------------------------------------------------------
     def _on_bus(self, topic: str, data: bytes) -> None:
         try:
             if topic == MESSAGE_TOPIC:
-                event = MessageEvent.from_wire(data)
-                feed = self._feeds.get(event.stream)
-                if feed is not None and feed.subscribers:
-                    feed.publish(event)
+                self.live.deliver(MessageEvent.from_wire(data))
             elif topic == CONTROL_TOPIC:
-                self._on_control(json.loads(data))
+                self.live.revoke_matching(json.loads(data))
         except Exception as exc:
             log.error("bus.bad_publication", topic=topic, error=str(exc))
 
     async def _on_bus_reconnect(self) -> None:
         """Publications may have been missed: make every live attachment re-read the log."""
         await self._refresh_epoch()
-        for att in list(self._by_conn.values()):
-            self._start_sync(att)
+        self.live.resync_all()
 
     # revocation --------------------------------------------------------------------------
     async def logout(self, principal: Principal) -> None:
@@ -427,38 +289,7 @@ class Hub:
         )
         return before
 
-    def _on_control(self, msg: dict[str, Any]) -> None:
-        for att in list(self._by_user.get(str(msg.get("user_id")), ())):
-            p = att.conn.principal
-            hit = (
-                msg.get("kind") == "session"
-                and (p.session_id == msg.get("sid") or p.jti == msg.get("jti"))
-            ) or (msg.get("kind") == "user" and p.iat < float(msg.get("before", 0)))
-            if hit:
-                self._revoked(att, str(msg.get("kind")))
-
-    def _revoked(self, att: Attachment, why: str) -> None:
-        log.info(
-            "realtime.revoked",
-            transport=att.conn.transport,
-            reason=why,
-            code=int(CloseCode.TOKEN_EXPIRED),
-            **att.conn.principal.log_fields(),
-        )
-        self.metrics.disconnects.labels(att.conn.transport, f"revoked_{why}").inc()
-        self._end(att, int(CloseCode.TOKEN_EXPIRED), f"token {why}; reconnect with a new token")
-
-    def _expired(self, att: Attachment) -> None:
-        self._revoked(att, "expired")
-
     async def _recheck_loop(self) -> None:
-        """Defence in depth: control publications can be missed; re-verify every connection."""
         while True:
             await asyncio.sleep(self.settings.recheck_interval_s)
-            for att in list(self._by_conn.values()):
-                try:
-                    await self.auth.verify_principal(att.conn.principal)
-                except AppError:
-                    self._revoked(att, "recheck")
-                except Exception as exc:
-                    log.error("realtime.recheck_failed", error=str(exc))
+            await self.live.recheck(self.auth.verify_principal)

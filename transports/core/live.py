@@ -1,0 +1,234 @@
+"""The live connections of one process: who is attached to which stream, catch-up on attach
+and after a gap, and ending connections (slow consumer, revoked, expired, shutdown).
+
+The hub decides *what* may be read and sent; this module makes sure that what may be read
+reaches each connection exactly once, in order, and that nobody stays connected on a dead token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from transports.core.envelope import MessageEvent
+from transports.core.errors import AppError, CloseCode
+from transports.core.fanout import Attachment, Attachments, Feed, LiveConnection
+from transports.core.log.base import MessageLog
+from transports.core.logging import get_logger
+from transports.core.metrics import Metrics
+from transports.core.principal import Principal
+
+log = get_logger("rtspike.live")
+PAGE = 200
+
+Verifier = Callable[[Principal], Awaitable[None]]
+
+
+class LiveRegistry:
+    def __init__(
+        self,
+        message_log: MessageLog,
+        metrics: Metrics,
+        queue_bound: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._log = message_log
+        self._metrics = metrics
+        self._pace = max(1, queue_bound // 2)
+        self._clock = clock
+        self._feeds: dict[str, Feed] = {}
+        self._by_conn: dict[int, Attachment] = {}
+        self._by_user: dict[str, set[Attachment]] = {}
+        self._atts = Attachments(self._start_sync, self._overflow)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._flushed: dict[str, int] = {}
+
+    @property
+    def count(self) -> int:
+        return len(self._by_conn)
+
+    def attach(
+        self, conn: LiveConnection, streams: list[str], epoch: str, positions: dict[str, int]
+    ) -> None:
+        principal = conn.principal
+        att = Attachment(conn, tuple(streams), epoch, positions)
+        self._by_conn[id(conn)] = att
+        self._by_user.setdefault(principal.user_id, set()).add(att)
+        for stream in att.streams:
+            self._feed(stream).subscribers.add(att)
+        delay = max(0.0, principal.exp - self._clock())
+        att.timer = asyncio.get_running_loop().call_later(delay, self._revoked, att, "expired")
+        self._metrics.connections.labels(conn.transport).inc()
+        self._metrics.connects.labels(conn.transport).inc()
+        log.info("realtime.connect", transport=conn.transport, code=None, **principal.log_fields())
+        self._start_sync(att)
+
+    def detach(self, conn: LiveConnection, code: int | None = None, reason: str = "") -> None:
+        att = self._by_conn.pop(id(conn), None)
+        if att is None:
+            return
+        att.closed = True
+        if att.timer is not None:
+            att.timer.cancel()
+        for stream in att.streams:
+            feed = self._feeds.get(stream)
+            if feed is not None:
+                feed.subscribers.discard(att)
+        users = self._by_user.get(conn.principal.user_id)
+        if users is not None:
+            users.discard(att)
+            if not users:
+                del self._by_user[conn.principal.user_id]
+        self._metrics.connections.labels(conn.transport).dec()
+        log.info(
+            "realtime.disconnect",
+            transport=conn.transport,
+            code=code,
+            reason=reason,
+            **conn.principal.log_fields(),
+        )
+
+    def disconnect_all(self, code: int, reason: str) -> int:
+        atts = list(self._by_conn.values())
+        for att in atts:
+            self._end(att, code, reason)
+        return len(atts)
+
+    def deliver(self, event: MessageEvent) -> None:
+        """A publication from the bus: hand it to the stream's feed, if anyone listens here."""
+        feed = self._feeds.get(event.stream)
+        if feed is not None and feed.subscribers:
+            feed.publish(event)
+
+    def resync_all(self) -> None:
+        """Publications may have been missed (bus outage): every attachment re-reads the log."""
+        for att in list(self._by_conn.values()):
+            self._start_sync(att)
+
+    def revoke_matching(self, msg: dict[str, Any]) -> None:
+        """A logout ("session") or revoke-all ("user") announced on the bus by any process."""
+        for att in list(self._by_user.get(str(msg.get("user_id")), ())):
+            p = att.conn.principal
+            hit = (
+                msg.get("kind") == "session"
+                and (p.session_id == msg.get("sid") or p.jti == msg.get("jti"))
+            ) or (msg.get("kind") == "user" and p.iat < float(msg.get("before", 0)))
+            if hit:
+                self._revoked(att, str(msg.get("kind")))
+
+    async def recheck(self, verify: Verifier) -> None:
+        """Defence in depth: control publications can be missed; re-verify every connection."""
+        for att in list(self._by_conn.values()):
+            try:
+                await verify(att.conn.principal)
+            except AppError:
+                self._revoked(att, "recheck")
+            except Exception as exc:
+                log.error("realtime.recheck_failed", error=str(exc))
+
+    def flush_metrics(self) -> None:
+        """Deliveries are counted in plain ints on the hot path; publish them on scrape."""
+        for transport, total in self._atts.delivered.items():
+            delta = total - self._flushed.get(transport, 0)
+            if delta:
+                self._metrics.deliveries.labels(transport).inc(delta)
+                self._flushed[transport] = total
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for feed in self._feeds.values():
+            await feed.close()
+
+    def _feed(self, stream: str) -> Feed:
+        feed = self._feeds.get(stream)
+        if feed is None:
+            feed = self._feeds[stream] = Feed(stream, self._read_gap, self._atts)
+        return feed
+
+    async def _read_gap(self, stream: str, after: int, upto: int) -> list[MessageEvent]:
+        events = await self._log.read_after({stream: after}, max(1, upto - after))
+        return [e for e in events if e.seq <= upto]
+
+    def _start_sync(self, att: Attachment) -> None:
+        if att.syncing or att.closed:
+            return
+        att.syncing = True
+        att.live = False
+        task = asyncio.get_running_loop().create_task(self._sync(att))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sync(self, att: Attachment) -> None:
+        replayed = 0
+        try:
+            while not att.closed:
+                events = await self._log.read_after(att.positions, PAGE)
+                for event in events:
+                    if event.epoch != att.epoch:
+                        att.epoch, att.positions = event.epoch, {}
+                    if event.seq != att.positions.get(event.stream, 0) + 1:
+                        continue
+                    att.positions[event.stream] = event.seq
+                    replayed += 1
+                    if not att.conn.push(event):
+                        self._overflow(att)
+                        return
+                    if replayed % self._pace == 0:
+                        # A page can be longer than the queue bound: pace within it too.
+                        await att.conn.drain()
+                        if att.closed:
+                            return
+                if len(events) < PAGE:
+                    break
+                await att.conn.drain()
+        except Exception as exc:
+            log.error(
+                "realtime.catch_up_failed",
+                transport=att.conn.transport,
+                error=str(exc),
+                **att.conn.principal.log_fields(),
+            )
+            self._end(att, int(CloseCode.SERVER_RESTART), "catch-up failed; reconnect")
+            return
+        finally:
+            att.syncing = False
+        if replayed:
+            self._metrics.caught_up.labels(att.conn.transport).inc(replayed)
+            log.info(
+                "message.caught_up",
+                transport=att.conn.transport,
+                count=replayed,
+                **att.conn.principal.log_fields(),
+            )
+        if not att.closed:
+            self._atts.go_live(att)
+
+    def _overflow(self, att: Attachment) -> None:
+        log.warning(
+            "realtime.slow_consumer",
+            transport=att.conn.transport,
+            code=int(CloseCode.SLOW_CONSUMER),
+            **att.conn.principal.log_fields(),
+        )
+        self._metrics.disconnects.labels(att.conn.transport, "slow_consumer").inc()
+        self._end(att, int(CloseCode.SLOW_CONSUMER), "slow consumer; reconnect and catch up")
+
+    def _revoked(self, att: Attachment, why: str) -> None:
+        log.info(
+            "realtime.revoked",
+            transport=att.conn.transport,
+            reason=why,
+            code=int(CloseCode.TOKEN_EXPIRED),
+            **att.conn.principal.log_fields(),
+        )
+        self._metrics.disconnects.labels(att.conn.transport, f"revoked_{why}").inc()
+        self._end(att, int(CloseCode.TOKEN_EXPIRED), f"token {why}; reconnect with a new token")
+
+    def _end(self, att: Attachment, code: int, reason: str) -> None:
+        if att.closed:
+            return
+        att.conn.close(code, reason)
+        self.detach(att.conn, code, reason)
