@@ -22,7 +22,23 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("latency", "lost"): ("count", "lower", "expected deliveries that never arrived"),
     ("latency", "duplicated"): ("count", "lower", "deliveries seen twice"),
     ("latency", "reordered"): ("count", "lower", "deliveries out of per-publisher order"),
-    ("fanout", "deliveries_per_s"): ("1/s", "higher", "deliveries per second, largest team"),
+    ("fanout", "deliveries_per_s"): (
+        "1/s",
+        "higher",
+        "peak deliveries per second to the largest team",
+    ),
+    ("fanout", "team_deliveries_per_s"): (
+        "1/s",
+        "higher",
+        "deliveries per second at the capacity step's rate",
+    ),
+    ("fanout", "server_us_per_delivery"): ("us", "lower", "server CPU time per delivery"),
+    ("fanout", "deliveries_per_core_s"): (
+        "1/s",
+        "higher",
+        "deliveries one fully used server core can make",
+    ),
+    ("fanout", "peak_latency_p99_ms"): ("ms", "lower", "p99 latency at the peak step"),
     ("fanout", "capacity_connections"): (
         "count",
         "higher",
