@@ -196,9 +196,11 @@ async def test_ping_raises_after_close(log: MessageLog) -> None:
         await log.ping()
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)], indirect=True
+)
 async def test_epoch_and_events_survive_a_restart(opener: Opener) -> None:
-    if opener.kind == "memory":  # type: ignore[attr-defined]
-        pytest.skip("the memory log lives and dies with its process")
+    """Persistent backends only: the memory log lives and dies with its process."""
     first = await opener()
     epoch = await first.epoch()
     appended = [
