@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scenarios.console import console
 from transports import registry
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "loadtests" / "locustfile.py"
@@ -260,7 +261,7 @@ def locust_env(
 
 
 def _say(text: str) -> None:
-    print(f"rtspike: {text}", flush=True)  # noqa: T201 - this is the CLI talking
+    console.print(f"rtspike: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tomllib
 from pathlib import Path
+
+from scenarios.console import console, errors
 
 OUT_DIR = Path("reports") / "out"
 
@@ -50,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def fail(message: str) -> int:
-    print(f"rtspike report: {message}", file=sys.stderr)  # noqa: T201
+    errors.print(f"rtspike report: {message}", markup=False, highlight=False, soft_wrap=True)
     return 2
 
 
@@ -70,5 +71,5 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     except (tomllib.TOMLDecodeError, ValueError, KeyError) as exc:
         return fail(f"cannot use the weights file ({exc}); compare it with reports/weights.toml")
-    print(path)  # noqa: T201
+    console.print(str(path), markup=False, highlight=False, soft_wrap=True)
     return 0
