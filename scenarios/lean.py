@@ -54,15 +54,31 @@ class Receiver(Protocol):
     async def close(self) -> None: ...
 
 
-class LeanWs:
+class _LeanSocket:
+    """A receiver over one aiohttp WebSocket (raw ws, or Socket.IO's websocket transport)."""
+
+    path = ""
+
     def __init__(self, base_url: str, session: aiohttp.ClientSession, on_event: EventHandler):
-        self.url = base_url.replace("http://", "ws://", 1) + "/realtime/ws"
+        self.url = base_url.replace("http://", "ws://", 1) + self.path
         self.session = session
         self.on_event = on_event
         self.closed = asyncio.Event()
         self.close_code: int | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._task: asyncio.Task[None] | None = None
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+        self.closed.set()
+
+
+class LeanWs(_LeanSocket):
+    path = "/realtime/ws"
 
     async def connect(self, token: str) -> None:
         ws = await self.session.ws_connect(self.url, compress=0, autoping=True, heartbeat=None)
@@ -84,14 +100,6 @@ class LeanWs:
             if frame.get("type") == "message":
                 self.on_event(frame["message"], t)
         self.close_code = ws.close_code
-        self.closed.set()
-
-    async def close(self) -> None:
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
-        if self._task is not None:
-            self._task.cancel()
         self.closed.set()
 
 
@@ -146,16 +154,8 @@ class LeanSse:
         self.closed.set()
 
 
-class LeanSocketIO:
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, on_event: EventHandler):
-        host = base_url.replace("http://", "ws://", 1)
-        self.url = host + "/socket.io/?EIO=4&transport=websocket"
-        self.session = session
-        self.on_event = on_event
-        self.closed = asyncio.Event()
-        self.close_code: int | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._task: asyncio.Task[None] | None = None
+class LeanSocketIO(_LeanSocket):
+    path = "/socket.io/?EIO=4&transport=websocket"
 
     async def connect(self, token: str) -> None:
         ws = await self.session.ws_connect(self.url, compress=0, autoping=True, heartbeat=None)
@@ -197,14 +197,6 @@ class LeanSocketIO:
                 await ws.send_str("3")
             elif data.startswith("41") or data == "1":
                 break
-        self.closed.set()
-
-    async def close(self) -> None:
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
-        if self._task is not None:
-            self._task.cancel()
         self.closed.set()
 
 

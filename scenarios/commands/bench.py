@@ -20,7 +20,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from scenarios.runner import OUT, SCENARIOS
 
     p = sub.add_parser("bench", help="run the measurements (`bench core`: the core alone)")
-    p.add_argument("what", nargs="?", default="transports", choices=["transports", "core"])
+    p.add_argument(
+        "what",
+        nargs="?",
+        default="transports",
+        choices=["transports", "core", "fanout"],
+        help="transports (default): every scenario; core: auth and log alone; "
+        "fanout: deliveries/s from one server process to one large team",
+    )
+    p.add_argument("--connections", type=int, default=1000, help="fanout: team size")
+    p.add_argument("--messages", type=int, default=200, help="fanout: broadcasts in the burst")
     p.add_argument(
         "--profile",
         default="quick",
@@ -51,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
         from scenarios.core_bench import main
 
         return main(args.seconds, args.redis)
+    if args.what == "fanout":
+        from scenarios.fanout_bench import main as fanout_main
+
+        return fanout_main(list(dict.fromkeys(args.transports)), args.connections, args.messages)
     return asyncio.run(_transports(args))
 
 

@@ -24,6 +24,7 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     """Idempotent; every process entry point calls it once."""
     global _configured
     logging.basicConfig(format="%(message)s", stream=stream or sys.stderr, level=level)
+    logging.getLogger().setLevel(level)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -40,6 +40,7 @@ class Client(RealtimeClient):
         self._dispatching = False
         self._paused = False
         self._closing = False
+        self._settling: set[asyncio.Task[None]] = set()
 
     # lifecycle ---------------------------------------------------------------------------------
     async def connect(self, token: str, cursor: str | None = None) -> None:
@@ -148,6 +149,13 @@ class Client(RealtimeClient):
             log.info("realtime.server_error", transport=self.name, error=str(data)[:200])
 
     async def _on_disconnect(self, reason: Any = None) -> None:
+        # python-socketio iterates its namespaces around this handler: yielding here lets its
+        # own DISCONNECT handling change that dict mid-iteration, so settle in a task instead.
+        task = asyncio.get_running_loop().create_task(self._settle_disconnect(reason))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def _settle_disconnect(self, reason: Any) -> None:
         # The ``error`` event that explains a server close is dispatched in a task of its own;
         # give it a turn so its close code wins over the generic one.
         for _ in range(3):

@@ -1,0 +1,18 @@
+"""`rtspike bench fanout` in miniature: every delivery counted, server cost measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.fanout_bench import measure
+from transports import registry
+
+
+@pytest.mark.parametrize("transport", registry.names())
+async def test_burst_is_fully_delivered_and_costed(transport: str, tmp_path: Path) -> None:
+    result = await measure(transport, connections=6, messages=5, workdir=tmp_path)
+    assert result["delivered"] == result["expected"] == 30
+    assert result["wall_per_s"] > 0
+    assert result["server_us"] > 0
