@@ -25,7 +25,7 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("fanout", "deliveries_per_s"): (
         "1/s",
         "higher",
-        "peak deliveries per second to the largest team",
+        "deliveries per second, burst to one large team (wall clock)",
     ),
     ("fanout", "team_deliveries_per_s"): (
         "1/s",
@@ -38,7 +38,7 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
         "higher",
         "deliveries one fully used server core can make",
     ),
-    ("fanout", "peak_latency_p99_ms"): ("ms", "lower", "p99 latency at the peak step"),
+    ("fanout", "burst_lost"): ("count", "lower", "burst deliveries that never arrived"),
     ("fanout", "capacity_connections"): (
         "count",
         "higher",

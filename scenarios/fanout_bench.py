@@ -71,8 +71,17 @@ async def receive(
     return {"received": got, "last": last, "cpu_s": cpu}
 
 
-async def measure(transport: str, connections: int, messages: int, workdir: Path) -> dict[str, Any]:
-    orch = Orchestrator(workdir)
+async def measure(
+    transport: str,
+    connections: int,
+    messages: int,
+    workdir: Path,
+    orch: Orchestrator | None = None,
+) -> dict[str, Any]:
+    """One burst against a fresh server process (started by ``orch``, or one of our own)."""
+    own = orch is None
+    orch = orch or Orchestrator(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any I/O
     srv = await orch.server(
         f"fanout-{transport}",
         transport,
@@ -128,7 +137,10 @@ async def measure(transport: str, connections: int, messages: int, workdir: Path
             "server_cpu_pct": 100.0 * server_cpu / wall,
         }
     finally:
-        await orch.stop_all()
+        if own:
+            await orch.stop_all()
+        else:
+            await srv.stop()
 
 
 def main(transports: list[str], connections: int, messages: int) -> int:

@@ -25,7 +25,7 @@ TINY: Profile = {
     "fanout": {
         "sizes": [4, 8],
         "burst_size": 8,
-        "burst_rates": [20, 40],
+        "burst_messages": 5,
         "rate_per_s": 10,
         "warmup_s": 0.2,
         "window_s": 0.6,
@@ -71,7 +71,7 @@ QUICK: Profile = {
     "fanout": {
         "sizes": [50, 150, 300],
         "burst_size": 300,
-        "burst_rates": [50, 100, 200],
+        "burst_messages": 100,
         "rate_per_s": 10,
         "warmup_s": 0.5,
         "window_s": 2.0,
@@ -117,7 +117,7 @@ FULL: Profile = {
     "fanout": {
         "sizes": [100, 250, 500, 1000, 2000],
         "burst_size": 1000,
-        "burst_rates": [25, 50, 100, 150],
+        "burst_messages": 300,
         "rate_per_s": 10,
         "warmup_s": 1.0,
         "window_s": 5.0,

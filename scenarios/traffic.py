@@ -163,8 +163,6 @@ async def _publish(
     counters: dict[str, int],
 ) -> int:
     rate, warm, win, repeats = p["rate_per_s"], p["warmup_s"], p["window_s"], p["repeats"]
-    if p.get("rates"):
-        rate = p["rates"][step]
     start = now_ns() + 50_000_000
     bounds = [start + int((warm + i * win) * 1e9) for i in range(repeats + 1)]
     state.windows += [_Window(bounds[i], bounds[i + 1]) for i in range(repeats)]
