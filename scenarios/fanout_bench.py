@@ -154,11 +154,11 @@ def main(transports: list[str], connections: int, messages: int) -> int:
     for col in (
         "transport",
         "delivered",
-        "wall deliveries/s",
-        "server us/delivery",
-        "deliveries per server core-s",
-        "server CPU %",
-        "receivers CPU %",
+        "wall /s",
+        "server us",
+        "per core-s",
+        "server CPU",
+        "recv CPU",
     ):
         table.add_column(col, justify="right")
     for r in rows:
