@@ -22,6 +22,7 @@ from transports.core.backends import open_log, open_store
 from transports.core.ids import new_id
 from transports.core.log.base import Draft, MessageLog
 from transports.core.logging import configure_logging
+from transports.core.redis_keys import delete_prefix
 from transports.core.settings import Settings
 from transports.core.tokens import TokenService
 from transports.core.users import DEV_PASSWORD, dev_directory
@@ -156,13 +157,7 @@ async def run(seconds: float, redis_url: str | None) -> list[Figure]:
             settings = _settings(Path(tmp), backend, redis_url, prefix)
             figures += await bench_log(open_log(settings), backend, seconds)
     if redis_url:
-        import redis.asyncio as aioredis
-
-        client = aioredis.from_url(redis_url)
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+        await delete_prefix(redis_url, prefix)
     return figures
 
 

@@ -9,6 +9,7 @@ import uuid
 from scenarios import lean, loadgen
 from scenarios.context import Context, add_accounting, add_latency
 from scenarios.latency import traffic_params
+from transports.core.redis_keys import delete_prefix
 
 NAME = "multinode"
 NEEDS_REDIS = True
@@ -54,12 +55,4 @@ async def run(ctx: Context, transport: str) -> None:
 
 async def _cleanup(url: str, prefix: str) -> None:
     """Only this run's keys (its own prefix); the shared Redis is otherwise left alone."""
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(url)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+    await delete_prefix(url, prefix)

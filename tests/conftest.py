@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from transports.core.logging import configure_logging
+from transports.core.redis_keys import delete_prefix
 from transports.core.settings import Settings
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -46,13 +47,7 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""
     prefix = f"rtspike-test-{uuid.uuid4().hex[:12]}"
     yield prefix
-    client = aioredis.from_url(redis_url)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+    await delete_prefix(redis_url, prefix)
 
 
 @pytest.fixture
