@@ -17,6 +17,7 @@ from transports.core.log.base import Draft, MessageLog
 from transports.core.log.memory import MemoryLog
 from transports.core.log.redis import RedisLog
 from transports.core.log.sqlite import SqliteLog
+from transports.core.redis_keys import delete_prefix
 
 T0 = 1_767_225_600.123456
 _counter = itertools.count(1)
@@ -243,12 +244,8 @@ async def test_redis_two_instances_share_one_contiguous_sequence(
 
 
 async def _wipe(redis_url: str, prefix: str) -> int:
-    client = aioredis.from_url(redis_url)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=1000)]
-        return int(await client.delete(*keys)) if keys else 0
-    finally:
-        await client.aclose()
+    """What a Redis restart without persistence does to this log's keys."""
+    return await delete_prefix(redis_url, f"{prefix}:")
 
 
 @pytest.mark.redis

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from tests.factories import make_event
 from transports.core.cursor import Cursor
 from transports.core.envelope import MessageEvent
 from transports.resilient_delivery import Delivery, GapUnfilled, full_jitter
@@ -14,19 +15,7 @@ STREAM = "lga:lga-01"
 
 
 def ev(seq: int, stream: str = STREAM, epoch: str = "e1", mid: str | None = None) -> MessageEvent:
-    return MessageEvent(
-        id=mid or f"{epoch}-{stream}-{seq}",
-        stream=stream,
-        seq=seq,
-        epoch=epoch,
-        sender="s",
-        sender_role="supervisor",
-        recipient=None,
-        lga_id="lga-01",
-        body=f"{stream}#{seq}",
-        client_msg_id=f"c{seq}",
-        sent_at=0.0,
-    )
+    return make_event(seq, stream, epoch, mid=mid)
 
 
 class FakeRest:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,28 +11,14 @@ import pytest
 import socketio
 from structlog.testing import capture_logs
 
-from tests.contract.conftest import Harness, Node, contract_settings, start_node
-from transports.core.envelope import MessageEvent
+from tests.contract.conftest import Harness, contract_settings, start_node
+from tests.factories import make_event
 from transports.core.errors import AppError, ErrorCode
 from transports.socketio import engine
 from transports.socketio.connection import PacketCache, SioConnection
 from transports.socketio.server import SIO_KEY
 
 SUP, ENUM, ENUM_B = "sup.lga-01", "enum.lga-01.001", "enum.lga-01.002"
-
-
-@pytest.fixture
-async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    n = await start_node(contract_settings(tmp_path), "socketio")
-    yield n
-    await n.server.close()
-
-
-@pytest.fixture
-async def harness(node: Node) -> AsyncIterator[Harness]:
-    h = Harness("socketio", [node])
-    yield h
-    await h.aclose()
 
 
 class RawClient:
@@ -141,19 +126,7 @@ async def test_one_app_one_server_and_packets_encoded_once(tmp_path: Path) -> No
         await a.server.close()
         await b.server.close()
     cache = PacketCache()
-    event = MessageEvent(
-        id="m1",
-        stream="lga:x",
-        seq=1,
-        epoch="e",
-        sender="s",
-        sender_role="supervisor",
-        recipient=None,
-        lga_id="x",
-        body="b",
-        client_msg_id="c",
-        sent_at=1.0,
-    )
+    event = make_event(1, "lga:x", lga_id="x")
     first = cache.packet(event)
     assert cache.packet(event) is first
     assert first.encode() == f'42["message:new",{event.wire()}]'
@@ -176,22 +149,7 @@ class _Closer:
 async def test_push_refuses_over_the_bound_and_drain_waits_for_room() -> None:
     sock, closer = _FakeSocket(), _Closer()
     conn = SioConnection("sid", sock, None, PacketCache(), closer, queue_bound=4)  # type: ignore[arg-type]
-    events = [
-        MessageEvent(
-            id=f"m{i}",
-            stream="lga:x",
-            seq=i,
-            epoch="e",
-            sender="s",
-            sender_role="supervisor",
-            recipient=None,
-            lga_id="x",
-            body="b",
-            client_msg_id=f"c{i}",
-            sent_at=1.0,
-        )
-        for i in range(1, 7)
-    ]
+    events = [make_event(i, "lga:x", lga_id="x") for i in range(1, 7)]
     assert [conn.push(e) for e in events] == [True, True, True, True, False, False]
     drained = asyncio.get_running_loop().create_task(conn.drain())
     await asyncio.sleep(0.02)

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+from tests.factories import make_event
 from transports.core.cursor import Cursor
 from transports.core.envelope import MessageEvent
 from transports.core.principal import Principal, Role
@@ -63,19 +64,7 @@ PRINCIPAL = Principal("u1", Role.ENUMERATOR, "lga-01", "jti", 0.0, 9e9, "sid")
 
 
 def event(seq: int, stream: str = "lga:lga-01", epoch: str = "e1") -> MessageEvent:
-    return MessageEvent(
-        id=f"m{seq}",
-        stream=stream,
-        seq=seq,
-        epoch=epoch,
-        sender="s",
-        sender_role="supervisor",
-        recipient=None,
-        lga_id="lga-01",
-        body=f"b{seq}",
-        client_msg_id=f"c{seq}",
-        sent_at=1.0,
-    )
+    return make_event(seq, stream, epoch, mid=f"m{seq}", body=f"b{seq}")
 
 
 def make(bound: int = 4, keepalive: float = 60.0) -> tuple[SseConnection, FakeSock, FakeWriter]:

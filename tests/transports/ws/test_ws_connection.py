@@ -10,6 +10,7 @@ from typing import Any
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
+from tests.factories import make_event
 from transports.core.envelope import MessageEvent
 from transports.core.principal import Principal, Role
 from transports.ws.connection import Flusher, WsConnection
@@ -56,19 +57,7 @@ class FakeRequest:
 
 
 def event(n: int, body: str = "hi") -> MessageEvent:
-    return MessageEvent(
-        id=f"m-{n}",
-        stream="lga:lga-01",
-        seq=n,
-        epoch="e",
-        sender="s",
-        sender_role="supervisor",
-        recipient=None,
-        lga_id="lga-01",
-        body=body,
-        client_msg_id=f"c-{n}",
-        sent_at=1.0,
-    )
+    return make_event(n, body=body)
 
 
 def conn_with(bound: int) -> tuple[WsConnection, FakeRequest]:
