@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy transports scenarios reports loadtests
+	$(VENV)/bin/mypy rtspike
 
 pytest: $(STAMP) redis system-deps web
 	RTSPIKE_TEST_REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -q $(PYTEST_ARGS)

@@ -28,7 +28,7 @@ import requests
 from locust import User, events, task
 from locust.env import Environment
 
-from loadtests.checks import (
+from rtspike.loadtests.checks import (
     Identity,
     SeqTracker,
     boundary_violation,
@@ -37,7 +37,7 @@ from loadtests.checks import (
     make_body,
     push_latency_ms,
 )
-from transports.core.users import DEV_PASSWORD
+from rtspike.transports.core.users import DEV_PASSWORD
 
 _counter = itertools.count()
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from transports.core.cursor import Cursor
-from transports.core.ids import stable_id
-from transports.core.users import lga_ids
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.ids import stable_id
+from rtspike.transports.core.users import lga_ids
 
 BODY_PREFIX = "lt"
 

@@ -11,22 +11,16 @@ Options: ``--rtspike-*`` (see ``locust --help``) or the matching environment var
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 from locust import runners
-
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
 # A worker whose event loop is starved for CPU (load generator and servers on one small box)
 # misses Locust's 3 s heartbeat window and the master then ignores it; be more patient.
 runners.HEARTBEAT_LIVENESS = int(os.environ.get("RTSPIKE_LT_HEARTBEAT_LIVENESS", "10"))
 
-from loadtests import hdr  # noqa: E402
-from loadtests.sio_user import SioUser  # noqa: E402
-from loadtests.sse_user import SseUser  # noqa: E402
-from loadtests.ws_user import WsUser  # noqa: E402
+from rtspike.loadtests import hdr  # noqa: E402
+from rtspike.loadtests.sio_user import SioUser  # noqa: E402
+from rtspike.loadtests.sse_user import SseUser  # noqa: E402
+from rtspike.loadtests.ws_user import WsUser  # noqa: E402
 
 __all__ = ["SioUser", "SseUser", "WsUser", "hdr"]

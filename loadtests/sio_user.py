@@ -10,7 +10,7 @@ from typing import Any
 
 import socketio
 
-from loadtests.base import AckError, RealtimeUser, RefusedError
+from rtspike.loadtests.base import AckError, RealtimeUser, RefusedError
 
 TIMEOUT_S = 15.0
 

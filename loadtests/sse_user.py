@@ -11,7 +11,7 @@ from typing import Any
 import gevent
 import requests
 
-from loadtests.base import AckError, RealtimeUser, RefusedError
+from rtspike.loadtests.base import AckError, RealtimeUser, RefusedError
 
 TIMEOUT_S = 15.0
 

@@ -11,7 +11,7 @@ import gevent
 import websocket
 from gevent.event import AsyncResult
 
-from loadtests.base import AckError, RealtimeUser, RefusedError
+from rtspike.loadtests.base import AckError, RealtimeUser, RefusedError
 
 ACK_TIMEOUT_S = 15.0
 

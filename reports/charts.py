@@ -20,7 +20,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 from matplotlib.figure import Figure
 
-from reports.scoring import Matrix
+from rtspike.reports.scoring import Matrix
 
 PALETTE = {"socketio": "#3b5bdb", "sse": "#e8590c", "ws": "#2b8a3e"}
 EXTRA = ["#862e9c", "#c92a2a", "#1098ad", "#5c940d", "#495057"]

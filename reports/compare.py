@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.loader import Run
+from rtspike.reports.loader import Run
 
 KEY = ["scenario", "transport", "case", "metric"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reports.loader import Run, find_version
+from rtspike.reports.loader import Run, find_version
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SPEC = Path(__file__).with_name("handoff.toml")

@@ -14,12 +14,12 @@ import jinja2
 import pandas as pd
 import structlog
 
-from reports import charts
-from reports.compare import compare_runs
-from reports.handoff import REPO_ROOT, build_handoff, load_spec
-from reports.loader import Run, load_run, walk
-from reports.scoring import Matrix, Rubric, build_matrix, load_rubric
-from reports.sensitivity import Sensitivity, analyse
+from rtspike.reports import charts
+from rtspike.reports.compare import compare_runs
+from rtspike.reports.handoff import REPO_ROOT, build_handoff, load_spec
+from rtspike.reports.loader import Run, load_run, walk
+from rtspike.reports.scoring import Matrix, Rubric, build_matrix, load_rubric
+from rtspike.reports.sensitivity import Sensitivity, analyse
 
 log = structlog.get_logger("rtspike.reports")
 TEMPLATES = Path(__file__).with_name("templates")

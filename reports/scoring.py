@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from reports.loader import Run
+from rtspike.reports.loader import Run
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("weights.toml")
 

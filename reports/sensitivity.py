@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reports.scoring import Matrix, pick_winner
+from rtspike.reports.scoring import Matrix, pick_winner
 
 
 @dataclass

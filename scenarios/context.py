@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scenarios import measure
-from scenarios.orchestrate import Orchestrator, Server
-from scenarios.profiles import Profile
-from scenarios.results import HistogramRow, Results
-from transports.core.principal import Role, UserInfo
-from transports.core.users import seed_users
+from rtspike.scenarios import measure
+from rtspike.scenarios.orchestrate import Orchestrator, Server
+from rtspike.scenarios.profiles import Profile
+from rtspike.scenarios.results import HistogramRow, Results
+from rtspike.transports.core.principal import Role, UserInfo
+from rtspike.transports.core.users import seed_users
 
 LATENCY_METRICS = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p999", "p999"), ("max", "max"))
 

@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from scenarios.measure import now_ns
-from transports import registry
-from transports.core.envelope import MessageEvent
-from transports.core.users import DEV_PASSWORD
+from rtspike.scenarios.measure import now_ns
+from rtspike.transports import registry
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.users import DEV_PASSWORD
 
 EventHandler = Callable[[dict[str, Any], int], None]
 LEAN = {"ws", "sse", "socketio"}

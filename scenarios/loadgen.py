@@ -28,7 +28,7 @@ from typing import Any
 
 import psutil
 
-from scenarios.measure import LoopLag, summary_ms
+from rtspike.scenarios.measure import LoopLag, summary_ms
 
 CPU_LIMIT_PCT = 90.0
 LAG_LIMIT_MS = 50.0
@@ -114,7 +114,7 @@ async def _instrumented(target: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     """Worker entry point: ``python -m scenarios.loadgen <target> <params.json> <out.json>``."""
-    from transports.core.logging import configure_logging
+    from rtspike.transports.core.logging import configure_logging
 
     configure_logging("ERROR")
     for noisy in ("socketio", "engineio"):
@@ -173,7 +173,7 @@ async def run_workers(
                 await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
-                    "scenarios.loadgen",
+                    "rtspike.scenarios.loadgen",
                     target,
                     str(src),
                     str(out),

@@ -12,9 +12,9 @@ from typing import Any
 
 import psutil
 
-from scenarios.bundle import web_versions
-from scenarios.catalog import catalog_for_manifest
-from scenarios.loadgen import CPU_LIMIT_PCT, LAG_LIMIT_MS
+from rtspike.scenarios.cases.bundle import web_versions
+from rtspike.scenarios.catalog import catalog_for_manifest
+from rtspike.scenarios.loadgen import CPU_LIMIT_PCT, LAG_LIMIT_MS
 
 ROOT = Path(__file__).resolve().parents[1]
 

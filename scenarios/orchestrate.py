@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 import psutil
 
-from transports.core.logging import get_logger
+from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bench.orchestrate")
 READY_TIMEOUT_S = 30.0
@@ -73,7 +73,7 @@ class Server:
         return [
             sys.executable,
             "-m",
-            "scenarios.cli",
+            "rtspike",
             "serve",
             "--host",
             "127.0.0.1",

@@ -25,6 +25,15 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+OUT_DIR = Path("reports") / "out"
+"""Where results go, relative to the directory the user runs rtspike in (never the package)."""
+
+
+def default_root() -> Path:
+    """``./reports/out`` under the current directory: the one place every command looks."""
+    return Path.cwd() / OUT_DIR
+
+
 SUMMARY = -1
 
 METRICS_COLUMNS = [

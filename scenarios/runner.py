@@ -15,16 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from scenarios import manifest
-from scenarios.context import Context
-from scenarios.orchestrate import Orchestrator, settings_env
-from scenarios.profiles import PROFILES
-from scenarios.results import Results
-from transports.core.logging import get_logger
+from rtspike.scenarios import manifest, results
+from rtspike.scenarios.context import Context
+from rtspike.scenarios.orchestrate import Orchestrator, settings_env
+from rtspike.scenarios.profiles import PROFILES
+from rtspike.scenarios.results import Results
+from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bench")
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "reports" / "out"
 SCENARIOS = [
     "effort",
     "bundle",
@@ -44,7 +42,7 @@ Progress = Callable[[str, str, str], None]
 
 
 def module(name: str) -> ModuleType:
-    return importlib.import_module(f"scenarios.{name}")
+    return importlib.import_module(f"rtspike.scenarios.cases.{name}")
 
 
 def new_run_id() -> str:
@@ -63,13 +61,13 @@ async def run_bench(
     transports: list[str],
     scenarios: list[str],
     redis_url: str | None = None,
-    out_root: Path = OUT,
+    out_root: Path | None = None,
     progress: Progress | None = None,
     status: Callable[[str], None] | None = None,
 ) -> Path:
     quiet_libraries()
     run_id = new_run_id()
-    folder = out_root / run_id
+    folder = (out_root or results.default_root()) / run_id
     started = datetime.now(UTC)
     orch = Orchestrator(folder / "work")
     ctx = Context(orch, profile, PROFILES[profile], Results(), run_id, redis_url)

@@ -15,9 +15,9 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from scenarios import lean
-from scenarios.loadgen import Generator
-from scenarios.measure import (
+from rtspike.scenarios import lean
+from rtspike.scenarios.loadgen import Generator
+from rtspike.scenarios.measure import (
     Accounting,
     Deliveries,
     account,
@@ -29,7 +29,7 @@ from scenarios.measure import (
     sleep_until,
     tag,
 )
-from transports import registry
+from rtspike.transports import registry
 
 
 class _Window:

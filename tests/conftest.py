@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from transports.core.logging import configure_logging
-from transports.core.redis_keys import delete_prefix
-from transports.core.settings import Settings
+from rtspike.transports.core.logging import configure_logging
+from rtspike.transports.core.redis_keys import delete_prefix
+from rtspike.transports.core.settings import Settings
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from transports.core.envelope import MessageEvent
+from rtspike.transports.core.envelope import MessageEvent
 
 
 def make_event(

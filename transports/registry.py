@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from transports.client import RealtimeClient
-    from transports.core.hub import Hub
+    from rtspike.transports.clients.base import RealtimeClient
+    from rtspike.transports.core.hub import Hub
 
 TRANSPORTS: dict[str, str] = {
-    "socketio": "transports.socketio",
-    "sse": "transports.sse",
-    "ws": "transports.ws",
+    "socketio": "rtspike.transports.socketio",
+    "sse": "rtspike.transports.sse",
+    "ws": "rtspike.transports.ws",
 }
 
 

@@ -11,10 +11,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from structlog.testing import capture_logs
 
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.users import DEV_PASSWORD, seed_users
+from rtspike.transports.server.app import build_app
 from tests.conftest import TEST_SECRET
-from transports.app import build_app
-from transports.core.settings import Settings
-from transports.core.users import DEV_PASSWORD, seed_users
 
 
 class Api:

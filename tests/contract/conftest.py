@@ -13,15 +13,15 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
+from rtspike.transports import registry
+from rtspike.transports.clients.base import RealtimeClient
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.users import DEV_PASSWORD, seed_users
+from rtspike.transports.server.api import HUB_KEY
+from rtspike.transports.server.app import build_app
 from tests.conftest import TEST_SECRET
-from transports import registry
-from transports.api import HUB_KEY
-from transports.app import build_app
-from transports.client import RealtimeClient
-from transports.core.envelope import MessageEvent
-from transports.core.hub import Hub
-from transports.core.settings import Settings
-from transports.core.users import DEV_PASSWORD, seed_users
 
 LGAS = 3
 ENUMERATORS = 4

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.tokens import TokenService
+from rtspike.transports.core.users import lga_ids
 from tests.contract.conftest import (
     ENUMERATORS,
     LGAS,
@@ -19,9 +22,6 @@ from tests.contract.conftest import (
     contract_settings,
     start_node,
 )
-from transports.core.errors import AppError, ErrorCode
-from transports.core.tokens import TokenService
-from transports.core.users import lga_ids
 
 SUP1, SUP2 = "sup.lga-01", "sup.lga-02"
 EN1, EN1B, EN2 = "enum.lga-01.001", "enum.lga-01.002", "enum.lga-02.001"

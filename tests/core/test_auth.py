@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from rtspike.transports.core.auth import Authenticator, TokenPair
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.principal import Role
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.store.memory import MemoryStore
+from rtspike.transports.core.tokens import TokenService
+from rtspike.transports.core.users import DEV_PASSWORD, UserDirectory, dev_directory
 from tests.conftest import TEST_SECRET, FakeClock
-from transports.core.auth import Authenticator, TokenPair
-from transports.core.errors import AppError, ErrorCode
-from transports.core.principal import Role
-from transports.core.settings import Settings
-from transports.core.store.memory import MemoryStore
-from transports.core.tokens import TokenService
-from transports.core.users import DEV_PASSWORD, UserDirectory, dev_directory
 
 SUP = "sup.lga-01"
 ENUM = "enum.lga-01.001"

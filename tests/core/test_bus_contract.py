@@ -11,9 +11,15 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
-from transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC, Bus, Handler, ReconnectHook
-from transports.core.bus.local import LocalBus, LocalHub
-from transports.core.bus.redis import RedisBus
+from rtspike.transports.core.bus.base import (
+    CONTROL_TOPIC,
+    MESSAGE_TOPIC,
+    Bus,
+    Handler,
+    ReconnectHook,
+)
+from rtspike.transports.core.bus.local import LocalBus, LocalHub
+from rtspike.transports.core.bus.redis import RedisBus
 
 
 class Inbox:

@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
+from rtspike.transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.log.base import Draft
+from rtspike.transports.core.principal import Principal
+from rtspike.transports.core.runtime import build_hub
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.users import DEV_PASSWORD
 from tests.conftest import TEST_SECRET
-from transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC
-from transports.core.cursor import Cursor
-from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError, ErrorCode
-from transports.core.hub import Hub
-from transports.core.log.base import Draft
-from transports.core.principal import Principal
-from transports.core.runtime import build_hub
-from transports.core.settings import Settings
-from transports.core.users import DEV_PASSWORD
 
 
 class FakeConn:

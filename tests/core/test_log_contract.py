@@ -11,13 +11,13 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from transports.core.envelope import MessageEvent
-from transports.core.ids import new_id
-from transports.core.log.base import Draft, MessageLog
-from transports.core.log.memory import MemoryLog
-from transports.core.log.redis import RedisLog
-from transports.core.log.sqlite import SqliteLog
-from transports.core.redis_keys import delete_prefix
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.log.base import Draft, MessageLog
+from rtspike.transports.core.log.memory import MemoryLog
+from rtspike.transports.core.log.redis import RedisLog
+from rtspike.transports.core.log.sqlite import SqliteLog
+from rtspike.transports.core.redis_keys import delete_prefix
 
 T0 = 1_767_225_600.123456
 _counter = itertools.count(1)

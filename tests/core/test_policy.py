@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from transports.core.envelope import MessageSend
-from transports.core.errors import AppError, ErrorCode
-from transports.core.ids import stable_id
-from transports.core.policy import LgaTeamResolver, Policy, Route
-from transports.core.principal import MESSAGING_ROLES, Principal, Role, UserInfo
-from transports.core.users import DEV_PASSWORD, UserDirectory, seed_users
+from rtspike.transports.core.envelope import MessageSend
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.ids import stable_id
+from rtspike.transports.core.policy import LgaTeamResolver, Policy, Route
+from rtspike.transports.core.principal import MESSAGING_ROLES, Principal, Role, UserInfo
+from rtspike.transports.core.users import DEV_PASSWORD, UserDirectory, seed_users
 
 EXTRA_SUP = UserInfo(stable_id("sup2.lga-01"), "sup2.lga-01", Role.SUPERVISOR, "lga-01")
 NON_MESSAGING = sorted(set(Role) - MESSAGING_ROLES)

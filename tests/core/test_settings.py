@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from transports.core.settings import SECRET_FILE, SettingsError, load_settings
+from rtspike.transports.core.settings import SECRET_FILE, SettingsError, load_settings
 
 
 def test_generated_secret_is_kept_and_reused(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_shared_backends_need_an_explicit_secret(tmp_path: Path) -> None:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scenarios.cli", *args],
+        [sys.executable, "-m", "rtspike", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -12,9 +12,9 @@ import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from transports.core.store.base import RefreshUse, Session, Store
-from transports.core.store.redis import RedisStore
-from transports.core.store.sqlite import SqliteStore
+from rtspike.transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.store.redis import RedisStore
+from rtspike.transports.core.store.sqlite import SqliteStore
 
 T0 = float(int(time.time())) + 3600.0  # ahead of the wall clock: collection may be minutes early
 SESSION = Session(id="s1", user_id="u1", created_at=T0, last_seen=T0 + 5)

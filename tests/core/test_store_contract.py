@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from transports.core.store.base import RefreshUse, Session, Store
-from transports.core.store.memory import MemoryStore
-from transports.core.store.redis import RedisStore
-from transports.core.store.sqlite import SqliteStore
+from rtspike.transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.store.memory import MemoryStore
+from rtspike.transports.core.store.redis import RedisStore
+from rtspike.transports.core.store.sqlite import SqliteStore
 
 T0 = float(int(time.time())) + 3600.0  # ahead of the wall clock: collection may be minutes early
 

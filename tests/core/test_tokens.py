@@ -12,11 +12,11 @@ from typing import Any
 import jwt
 import pytest
 
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.principal import Role, UserInfo
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.tokens import MAX_TOKEN_CHARS, TokenService
 from tests.conftest import TEST_SECRET, FakeClock
-from transports.core.errors import AppError, ErrorCode
-from transports.core.principal import Role, UserInfo
-from transports.core.settings import Settings
-from transports.core.tokens import MAX_TOKEN_CHARS, TokenService
 
 USER = UserInfo("0190a000-0000-7000-8000-000000000001", "sup.lga-01", Role.SUPERVISOR, "lga-01")
 FAKE_PUBLIC_KEY = (
@@ -289,7 +289,7 @@ def test_verified_cache_keeps_every_per_call_check(
     with pytest.raises(AppError) as info:
         svc.decode(access, "access")
     assert info.value.code is EXPIRED
-    monkeypatch.setattr("transports.core.tokens.VERIFIED_CACHE_SIZE", 3)
+    monkeypatch.setattr("rtspike.transports.core.tokens.VERIFIED_CACHE_SIZE", 3)
     for _ in range(10):
         svc.decode(svc.issue_access(USER, "s")[0], "access")
     assert len(svc._verified) <= 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.checks import (
+from rtspike.loadtests.checks import (
     SeqTracker,
     body_lga,
     boundary_violation,
@@ -11,8 +11,8 @@ from loadtests.checks import (
     make_body,
     push_latency_ms,
 )
-from transports.core.cursor import Cursor
-from transports.core.ids import stable_id
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.ids import stable_id
 
 
 def _event(

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "scenarios.cli", "loadtest", *args]
+    return [sys.executable, "-m", "rtspike", "loadtest", *args]
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

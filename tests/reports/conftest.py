@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from scenarios.catalog import catalog_for_manifest
-from scenarios.results import HistogramRow, Results, SeriesRow, TimelineRow
+from rtspike.scenarios.catalog import catalog_for_manifest
+from rtspike.scenarios.results import HistogramRow, Results, SeriesRow, TimelineRow
 
 TRANSPORTS = ["socketio", "sse", "ws"]
 
@@ -212,7 +212,7 @@ def write_run(folder: Path, name: str = "run-a", loadtest: bool = False, **kwarg
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two reports rendered once per session: run-a compared to run-b, and run-b alone
     (sse bundle missing, Locust results present)."""
-    from reports.render import render_report
+    from rtspike.reports.render import render_report
 
     root = tmp_path_factory.mktemp("reports")
     a = write_run(root / "run-a", "run-a")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.handoff import build_handoff
-from reports.loader import load_run
-from scenarios.cli import main
+from rtspike.cli import main
+from rtspike.reports.handoff import build_handoff
+from rtspike.reports.loader import load_run
 from tests.reports.conftest import write_run
 
 SECTIONS = [

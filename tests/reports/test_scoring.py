@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.loader import ResultsError, load_run, newest_run
-from reports.scoring import build_matrix, load_rubric, score_value, weighted_total
-from reports.sensitivity import analyse
+from rtspike.reports.loader import ResultsError, load_run, newest_run
+from rtspike.reports.scoring import build_matrix, load_rubric, score_value, weighted_total
+from rtspike.reports.sensitivity import analyse
 from tests.reports.conftest import EXPECTED_TOTALS, MakeRun
 
 

@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
+from rtspike.transports import registry
+from rtspike.transports.clients.resilient.client import ResilientClient, SessionTokens
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.users import DEV_PASSWORD, seed_users
 from tests.conftest import TEST_SECRET
 from tests.contract.conftest import Node, contract_settings, start_node
-from transports import registry
-from transports.core.envelope import MessageEvent
-from transports.core.users import DEV_PASSWORD, seed_users
-from transports.resilient import ResilientClient, SessionTokens
 
 ROOT = Path(__file__).resolve().parents[2]
 SUP, ENUM = "sup.lga-01", "enum.lga-01.001"
@@ -172,7 +172,7 @@ class ServerProcess:
         }
         self.starts += 1
         out = (self.data_dir.parent / f"server-{self.starts}.log").open("wb")
-        cmd = ["-m", "scenarios.cli", "serve", "--port", str(self.port)]
+        cmd = ["-m", "rtspike", "serve", "--port", str(self.port)]
         cmd += ["--transport", self.transport, "--log-level", "WARNING"]
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, *cmd, cwd=ROOT, env=env, stdout=out, stderr=out

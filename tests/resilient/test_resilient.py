@@ -9,6 +9,11 @@ from typing import Any
 
 import httpx
 
+from rtspike.transports import registry
+from rtspike.transports.clients.base import RealtimeClient
+from rtspike.transports.clients.resilient.client import SessionTokens
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.users import DEV_PASSWORD
 from tests.contract.conftest import Node
 from tests.resilient.conftest import (
     ENUM,
@@ -20,11 +25,6 @@ from tests.resilient.conftest import (
     states,
     wait_state,
 )
-from transports import registry
-from transports.client import RealtimeClient
-from transports.core.envelope import MessageEvent
-from transports.core.users import DEV_PASSWORD
-from transports.resilient import SessionTokens
 
 NodeFactory = Callable[..., Awaitable[Node]]
 SCHEDULE = (5.0, 10.0, 30.0, 60.0)

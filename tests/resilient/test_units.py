@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from rtspike.transports.clients.resilient.delivery import Delivery, GapUnfilled, full_jitter
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.envelope import MessageEvent
 from tests.factories import make_event
-from transports.core.cursor import Cursor
-from transports.core.envelope import MessageEvent
-from transports.resilient_delivery import Delivery, GapUnfilled, full_jitter
 
 STREAM = "lga:lga-01"
 

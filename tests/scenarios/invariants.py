@@ -7,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-from scenarios.results import HISTOGRAM_COLUMNS, METRICS_COLUMNS, SERIES_COLUMNS
+from rtspike.scenarios.results import HISTOGRAM_COLUMNS, METRICS_COLUMNS, SERIES_COLUMNS
 
 MUST_BE_ZERO = {
     ("latency", "lost"),

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.runner import SCENARIOS, run_bench
+from rtspike.scenarios.runner import SCENARIOS, run_bench
+from rtspike.transports import registry
 from tests.scenarios.invariants import problems, rows
-from transports import registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 EXPECTED = {
@@ -76,7 +76,7 @@ def test_delivery_was_actually_checked(run: tuple[str, Path]) -> None:
 
 
 def test_manifest_names_clients_and_histograms_decode(run: tuple[str, Path]) -> None:
-    from scenarios.measure import decode
+    from rtspike.scenarios.measure import decode
 
     transport, run_folder = run
     manifest = json.loads((run_folder / "manifest.json").read_text())

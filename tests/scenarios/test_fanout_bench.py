@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.fanout_bench import measure
-from transports import registry
+from rtspike.scenarios.benches.fanout import measure
+from rtspike.transports import registry
 
 
 @pytest.mark.parametrize("transport", registry.names())

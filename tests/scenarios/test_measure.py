@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenarios import measure
-from scenarios.results import Results
+from rtspike.scenarios import measure
+from rtspike.scenarios.results import Results
 from tests.scenarios.invariants import problems
 
 

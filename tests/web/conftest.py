@@ -12,11 +12,11 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.users import DEV_PASSWORD, seed_users
+from rtspike.transports.server.app import build_app
+from rtspike.transports.server.demo import BUNDLES, DIST
 from tests.contract.conftest import ENUMERATORS, LGAS, contract_settings
-from transports.app import build_app
-from transports.core.ids import new_id
-from transports.core.users import DEV_PASSWORD, seed_users
-from transports.demo import BUNDLES, DIST
 
 
 def built_bundles() -> dict[str, Any]:

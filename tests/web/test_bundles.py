@@ -10,10 +10,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from rtspike.transports.server import demo
+from rtspike.transports.server.app import build_app
 from tests.contract.conftest import contract_settings
 from tests.web.conftest import built_bundles
-from transports import demo
-from transports.app import build_app
 
 Client = TestClient[web.Request, web.Application]
 

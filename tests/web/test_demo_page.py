@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from rtspike.transports import registry
+from rtspike.transports.core.cursor import Cursor
 from tests.web.conftest import DemoServer
-from transports import registry
-from transports.core.cursor import Cursor
 
 pytestmark = pytest.mark.browser
 

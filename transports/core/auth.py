@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from transports.core.errors import AppError, ErrorCode
-from transports.core.ids import new_id
-from transports.core.logging import get_logger
-from transports.core.principal import Principal, Role, UserInfo
-from transports.core.settings import Settings
-from transports.core.store.base import RefreshUse, Session, Store
-from transports.core.tokens import TokenService, now_ms
-from transports.core.users import UserDirectory
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.principal import Principal, Role, UserInfo
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.tokens import TokenService, now_ms
+from rtspike.transports.core.users import UserDirectory
 
 log = get_logger("rtspike.auth")
 

@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.errors import AppError, ErrorCode
 
 _PREFIX = "c1"
 MAX_CURSOR_CHARS = 4096

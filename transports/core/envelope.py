@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.errors import AppError, ErrorCode
 
 MAX_BODY_CHARS = 4000
 

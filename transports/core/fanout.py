@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from transports.core.envelope import MessageEvent
-from transports.core.principal import Principal
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.principal import Principal
 
 
 class LiveConnection(Protocol):

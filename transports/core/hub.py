@@ -13,22 +13,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from transports.core.auth import Authenticator
-from transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC, Bus
-from transports.core.cursor import Cursor
-from transports.core.envelope import MessageEvent, parse_send
-from transports.core.errors import AppError, CloseCode, ErrorCode
-from transports.core.fanout import LiveConnection
-from transports.core.ids import new_id
-from transports.core.live import PAGE, LiveRegistry
-from transports.core.log.base import Draft, MessageLog
-from transports.core.logging import get_logger
-from transports.core.metrics import Metrics
-from transports.core.policy import Policy
-from transports.core.principal import Principal
-from transports.core.ratelimit import RateLimiter
-from transports.core.settings import Settings
-from transports.core.store.base import Store
+from rtspike.transports.core.auth import Authenticator
+from rtspike.transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC, Bus
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.envelope import MessageEvent, parse_send
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode
+from rtspike.transports.core.fanout import LiveConnection
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.live import PAGE, LiveRegistry
+from rtspike.transports.core.log.base import Draft, MessageLog
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.metrics import Metrics
+from rtspike.transports.core.policy import Policy
+from rtspike.transports.core.principal import Principal
+from rtspike.transports.core.ratelimit import RateLimiter
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.store.base import Store
 
 log = get_logger("rtspike.hub")
 

@@ -12,13 +12,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError, CloseCode
-from transports.core.fanout import Attachment, Attachments, Feed, LiveConnection
-from transports.core.log.base import MessageLog
-from transports.core.logging import get_logger
-from transports.core.metrics import Metrics
-from transports.core.principal import Principal
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, CloseCode
+from rtspike.transports.core.fanout import Attachment, Attachments, Feed, LiveConnection
+from rtspike.transports.core.log.base import MessageLog
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.metrics import Metrics
+from rtspike.transports.core.principal import Principal
 
 log = get_logger("rtspike.live")
 PAGE = 200

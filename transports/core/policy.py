@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from transports.core.envelope import MessageSend
-from transports.core.errors import AppError, ErrorCode
-from transports.core.logging import get_logger
-from transports.core.principal import MESSAGING_ROLES, Principal, Role, UserInfo
-from transports.core.users import UserDirectory
+from rtspike.transports.core.envelope import MessageSend
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.principal import MESSAGING_ROLES, Principal, Role, UserInfo
+from rtspike.transports.core.users import UserDirectory
 
 log = get_logger("rtspike.policy")
 

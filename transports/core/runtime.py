@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from transports.core.auth import Authenticator
-from transports.core.backends import open_bus, open_log, open_store
-from transports.core.hub import Hub
-from transports.core.metrics import Metrics
-from transports.core.policy import Policy, TeamResolver
-from transports.core.settings import Settings
-from transports.core.tokens import TokenService
-from transports.core.users import UserDirectory, dev_directory
+from rtspike.transports.core.auth import Authenticator
+from rtspike.transports.core.backends import open_bus, open_log, open_store
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.metrics import Metrics
+from rtspike.transports.core.policy import Policy, TeamResolver
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.core.tokens import TokenService
+from rtspike.transports.core.users import UserDirectory, dev_directory
 
 
 def build_hub(

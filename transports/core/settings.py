@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from transports.core.ids import new_secret
+from rtspike.transports.core.ids import new_secret
 
 _MIN_SECRET_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 SECRET_FILE = "jwt_secret"

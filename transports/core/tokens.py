@@ -15,10 +15,10 @@ from typing import Any
 
 import jwt
 
-from transports.core.errors import AppError, ErrorCode
-from transports.core.ids import new_id
-from transports.core.principal import Principal, Role, UserInfo
-from transports.core.settings import Settings
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.principal import Principal, Role, UserInfo
+from rtspike.transports.core.settings import Settings
 
 MAX_TOKEN_CHARS = 4096
 IAT_LEEWAY_S = 30.0

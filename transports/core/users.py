@@ -11,8 +11,8 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Iterator
 
-from transports.core.ids import stable_id
-from transports.core.principal import Role, UserInfo
+from rtspike.transports.core.ids import stable_id
+from rtspike.transports.core.principal import Role, UserInfo
 
 DEV_PASSWORD = "rtspike-dev"
 _ITERATIONS = 1000

@@ -9,10 +9,10 @@ from typing import Any
 
 import socketio
 
-from transports.client import ConnectionClosed, MessageHandler, RealtimeClient
-from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError, ErrorCode, error_from_payload
-from transports.core.logging import get_logger
+from rtspike.transports.clients.base import ConnectionClosed, MessageHandler, RealtimeClient
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, ErrorCode, error_from_payload
+from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.socketio.client")
 

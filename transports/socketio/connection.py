@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 from engineio import packet as eio_packet
 
-from transports.core.envelope import MessageEvent
-from transports.core.principal import Principal
-from transports.socketio.engine import DirectWriter, frame, writer_of
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.principal import Principal
+from rtspike.transports.socketio.engine import DirectWriter, frame, writer_of
 
 TRANSPORT = "socketio"
 EVENT_NEW = "message:new"

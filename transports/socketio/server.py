@@ -21,12 +21,12 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from transports.core.cursor import Cursor
-from transports.core.errors import AppError, CloseCode, ErrorCode, validation_error
-from transports.core.hub import Hub
-from transports.core.logging import get_logger
-from transports.socketio import engine
-from transports.socketio.connection import TRANSPORT, PacketCache, SioConnection
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, validation_error
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.socketio import engine
+from rtspike.transports.socketio.connection import TRANSPORT, PacketCache, SioConnection
 
 log = get_logger("rtspike.socketio")
 

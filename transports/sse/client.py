@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
 
-from transports.client import RealtimeClient, error_of_response
-from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError, CloseCode, ErrorCode
-from transports.core.logging import get_logger
+from rtspike.transports.clients.base import RealtimeClient, error_of_response
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode
+from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.sse.client")
 STREAM_PATH = "/realtime/sse"

@@ -22,10 +22,10 @@ import json
 import socket
 from typing import Any
 
-from transports.core.cursor import Cursor
-from transports.core.envelope import MessageEvent
-from transports.core.errors import CloseCode, ErrorCode
-from transports.core.principal import Principal
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import CloseCode, ErrorCode
+from rtspike.transports.core.principal import Principal
 
 TRANSPORT = "sse"
 KEEPALIVE = b": ka\n\n"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from transports.api import HUB_KEY, bearer
-from transports.core.cursor import Cursor
-from transports.core.errors import AppError
-from transports.core.hub import Hub
-from transports.core.logging import get_logger
-from transports.core.principal import Principal
-from transports.sse.connection import TRANSPORT, Flusher, SseConnection
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.errors import AppError
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.principal import Principal
+from rtspike.transports.server.api import HUB_KEY, bearer
+from rtspike.transports.sse.connection import TRANSPORT, Flusher, SseConnection
 
 log = get_logger("rtspike.sse")
 PATH = "/realtime/sse"

@@ -17,11 +17,11 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed as WsClosed
 
-from transports.client import ConnectionClosed, MessageHandler, RealtimeClient
-from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError, ErrorCode, error_from_payload
-from transports.core.logging import get_logger
-from transports.ws.frames import MESSAGE_PREFIX
+from rtspike.transports.clients.base import ConnectionClosed, MessageHandler, RealtimeClient
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, ErrorCode, error_from_payload
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.ws.frames import MESSAGE_PREFIX
 
 log = get_logger("rtspike.ws.client")
 # websockets logs every frame at DEBUG, the auth frame (and so the token) included.

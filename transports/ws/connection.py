@@ -18,11 +18,11 @@ from typing import Any
 
 from aiohttp import web
 
-from transports.core.envelope import MessageEvent
-from transports.core.errors import CloseCode
-from transports.core.logging import get_logger
-from transports.core.principal import Principal
-from transports.ws.frames import FrameCache
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import CloseCode
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.principal import Principal
+from rtspike.transports.ws.frames import FrameCache
 
 log = get_logger("rtspike.ws")
 CLOSE_GRACE_S = 2.0

@@ -11,8 +11,8 @@ import json
 import struct
 from typing import Any
 
-from transports.core.envelope import MessageEvent
-from transports.core.errors import AppError
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError
 
 _FIN_TEXT = 0x81
 _MESSAGE_PREFIX = b'{"type":"message","message":'

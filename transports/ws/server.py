@@ -14,13 +14,19 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from transports.core.cursor import Cursor
-from transports.core.errors import AppError, CloseCode, ErrorCode, auth_required, validation_error
-from transports.core.hub import Hub
-from transports.core.logging import get_logger
-from transports.core.principal import Principal
-from transports.ws.connection import CLOSE_GRACE_S, Flusher, WsConnection
-from transports.ws.frames import FrameCache, ack_frame, encode, error_frame, error_text
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.errors import (
+    AppError,
+    CloseCode,
+    ErrorCode,
+    auth_required,
+    validation_error,
+)
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.principal import Principal
+from rtspike.transports.ws.connection import CLOSE_GRACE_S, Flusher, WsConnection
+from rtspike.transports.ws.frames import FrameCache, ack_frame, encode, error_frame, error_text
 
 log = get_logger("rtspike.ws")
 NAME = "ws"

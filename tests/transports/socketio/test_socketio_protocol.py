@@ -11,12 +11,12 @@ import pytest
 import socketio
 from structlog.testing import capture_logs
 
+from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.socketio import engine
+from rtspike.transports.socketio.connection import PacketCache, SioConnection
+from rtspike.transports.socketio.server import SIO_KEY
 from tests.contract.conftest import Harness, contract_settings, start_node
 from tests.factories import make_event
-from transports.core.errors import AppError, ErrorCode
-from transports.socketio import engine
-from transports.socketio.connection import PacketCache, SioConnection
-from transports.socketio.server import SIO_KEY
 
 SUP, ENUM, ENUM_B = "sup.lga-01", "enum.lga-01.001", "enum.lga-01.002"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from rtspike.transports.sse import server as sse_server
 from tests.contract.conftest import Harness, contract_settings, start_node
-from transports.sse import server as sse_server
 
 pytestmark = pytest.mark.browser
 

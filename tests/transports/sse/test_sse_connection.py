@@ -6,11 +6,11 @@ import asyncio
 import json
 from typing import Any
 
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.principal import Principal, Role
+from rtspike.transports.sse.connection import CursorEncoder, Flusher, SseConnection
 from tests.factories import make_event
-from transports.core.cursor import Cursor
-from transports.core.envelope import MessageEvent
-from transports.core.principal import Principal, Role
-from transports.sse.connection import CursorEncoder, Flusher, SseConnection
 
 
 class FakeProtocol:

@@ -16,12 +16,12 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.users import DEV_PASSWORD
+from rtspike.transports.server.api import HUB_KEY
+from rtspike.transports.server.app import build_app
+from rtspike.transports.sse import server as sse_server
 from tests.contract.conftest import Harness, contract_settings, start_node
-from transports.api import HUB_KEY
-from transports.app import build_app
-from transports.core.cursor import Cursor
-from transports.core.users import DEV_PASSWORD
-from transports.sse import server as sse_server
 
 SUP1, EN1, EN1B = "sup.lga-01", "enum.lga-01.001", "enum.lga-01.002"
 BAD_SEQ = "c1" + base64.urlsafe_b64encode(b"epoch|lga:lga-01=x").decode()

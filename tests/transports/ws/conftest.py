@@ -8,8 +8,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from rtspike.transports.ws.client import ws_url
 from tests.contract.conftest import Node
-from transports.ws.client import ws_url
 
 
 async def raw(node: Node) -> ClientConnection:

@@ -10,11 +10,11 @@ from typing import Any
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.principal import Principal, Role
+from rtspike.transports.ws.connection import Flusher, WsConnection
+from rtspike.transports.ws.frames import FrameCache, ack_frame, text_frame
 from tests.factories import make_event
-from transports.core.envelope import MessageEvent
-from transports.core.principal import Principal, Role
-from transports.ws.connection import Flusher, WsConnection
-from transports.ws.frames import FrameCache, ack_frame, text_frame
 
 HIGH = 64 * 1024
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.errors import AppError, ErrorCode
 from tests.contract.conftest import Harness, Node
 from tests.transports.ws.conftest import raw, recv_json
-from transports.core.cursor import Cursor
-from transports.core.errors import AppError, ErrorCode
 
 SUP1, EN1 = "sup.lga-01", "enum.lga-01.001"
 

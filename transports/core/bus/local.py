@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-from transports.core.bus.base import Bus, Handler, ReconnectHook
-from transports.core.logging import get_logger
+from rtspike.transports.core.bus.base import Bus, Handler, ReconnectHook
+from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bus")
 

@@ -19,9 +19,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from transports.core.bus.base import Bus, Handler, ReconnectHook
-from transports.core.ids import new_id
-from transports.core.logging import get_logger
+from rtspike.transports.core.bus.base import Bus, Handler, ReconnectHook
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bus")
 

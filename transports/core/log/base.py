@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from transports.core.envelope import MessageEvent
+from rtspike.transports.core.envelope import MessageEvent
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from transports.core.envelope import MessageEvent
-from transports.core.ids import new_id
-from transports.core.log.base import Draft, MessageLog
-from transports.core.log.merge import merge_streams
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.log.base import Draft, MessageLog
+from rtspike.transports.core.log.merge import merge_streams
 
 
 class MemoryLog(MessageLog):

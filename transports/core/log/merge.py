@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from transports.core.envelope import MessageEvent
+from rtspike.transports.core.envelope import MessageEvent
 
 T = TypeVar("T")
 

@@ -27,11 +27,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from transports.core.envelope import MessageEvent
-from transports.core.ids import new_id
-from transports.core.log.base import Draft, MessageLog
-from transports.core.log.merge import merge_streams
-from transports.core.logging import get_logger
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.log.base import Draft, MessageLog
+from rtspike.transports.core.log.merge import merge_streams
+from rtspike.transports.core.logging import get_logger
 
 # KEYS: epoch, idem, seq, log. ARGV: candidate epoch, event JSON without seq/epoch.
 # The event JSON is spliced as text, never through cjson, which would round sent_at and

@@ -11,12 +11,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 
-from transports.core.envelope import MessageEvent
-from transports.core.ids import new_id
-from transports.core.log.base import Draft, MessageLog
-from transports.core.log.merge import merge_streams
-from transports.core.logging import get_logger
-from transports.core.sqlite_worker import SqliteWorker, sqlite_path
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.ids import new_id
+from rtspike.transports.core.log.base import Draft, MessageLog
+from rtspike.transports.core.log.merge import merge_streams
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.sqlite_worker import SqliteWorker, sqlite_path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.store.base import RefreshUse, Session, Store
 
 DEFAULT_SESSION_TTL_S = 30 * 24 * 3600.0
 _SWEEP_EVERY = 256

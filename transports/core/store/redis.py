@@ -15,8 +15,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from transports.core.logging import get_logger
-from transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.store.base import RefreshUse, Session, Store
 
 DEFAULT_SESSION_TTL_S = 30 * 24 * 3600.0
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from transports.core.logging import get_logger
-from transports.core.sqlite_worker import SqliteWorker, sqlite_path
-from transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.sqlite_worker import SqliteWorker, sqlite_path
+from rtspike.transports.core.store.base import RefreshUse, Session, Store
 
 DEFAULT_SESSION_TTL_S = 30 * 24 * 3600.0
 DEFAULT_PURGE_INTERVAL_S = 60.0

@@ -1,0 +1,49 @@
+"""`rtspike` command line. Each subcommand lives in scenarios/commands/<name>.py and exposes
+``register(subparsers)``; adding one is one module and one line below."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rtspike.console import errors
+from rtspike.transports.core.settings import SettingsError
+
+COMMANDS = [
+    "rtspike.commands.serve",
+    "rtspike.commands.users",
+    "rtspike.commands.bench",
+    "rtspike.commands.report",
+    "rtspike.commands.loadtest",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtspike",
+        description="Measure Socket.IO, SSE and WebSocket over one messaging core.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except SettingsError as exc:
+        errors.print(f"rtspike: {exc}", markup=False)
+        errors.print("Fix the RTSPIKE_* environment variable(s) above and run again.")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

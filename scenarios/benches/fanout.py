@@ -1,0 +1,186 @@
+"""`rtspike bench fanout`: deliveries per second from ONE server process to one team.
+
+A supervisor broadcasts a burst of messages as fast as acks allow; N lean receivers (in their
+own process) count deliveries. Two figures come out, and the difference between them matters on
+a small machine where the receivers and the server share the cores:
+
+- wall-clock deliveries/s: from the first send to the last delivery (bounded by whichever of
+  server and receivers saturates first; the receivers' CPU is printed so you can tell which);
+- server CPU per delivery: the server process's CPU time over the whole burst divided by the
+  deliveries, i.e. what one fully used server core can deliver (1e6 / microseconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from rich.table import Table
+
+from rtspike.console import console
+from rtspike.scenarios import lean
+from rtspike.scenarios.orchestrate import Orchestrator
+from rtspike.transports import registry
+from rtspike.transports.core.logging import configure_logging
+
+BODY = "x" * 100
+
+
+async def receive(
+    base_url: str, transport: str, n: int, expected: int, ready: Path
+) -> dict[str, Any]:
+    """Generator process: connect n enumerators, count deliveries until ``expected``."""
+    session = lean.new_session()
+    got = 0
+    done = asyncio.Event()
+    last = 0.0
+
+    def on_event(_: dict[str, Any], __: int) -> None:
+        nonlocal got, last
+        got += 1
+        last = time.time()
+        if got >= expected:
+            done.set()
+
+    names = [f"enum.lga-01.{i:03d}" for i in range(1, n + 1)]
+    pairs = await lean.login_many(session, base_url, names)
+    receivers = [lean.receiver(transport, base_url, session, on_event) for _ in names]
+    sem = asyncio.Semaphore(50)
+
+    async def connect(r: lean.Receiver, name: str) -> None:
+        async with sem:
+            await r.connect(pairs[name]["access_token"])
+
+    await asyncio.gather(*(connect(r, name) for r, name in zip(receivers, names, strict=True)))
+    me = psutil.Process()
+    cpu0 = sum(me.cpu_times()[:2])
+    ready.write_text("ready")  # noqa: ASYNC240 - a few bytes, once
+    try:
+        await asyncio.wait_for(done.wait(), timeout=300)
+    except TimeoutError:
+        pass
+    cpu = sum(me.cpu_times()[:2]) - cpu0
+    await asyncio.gather(*(r.close() for r in receivers), return_exceptions=True)
+    await session.close()
+    return {"received": got, "last": last, "cpu_s": cpu}
+
+
+async def measure(
+    transport: str,
+    connections: int,
+    messages: int,
+    workdir: Path,
+    orch: Orchestrator | None = None,
+) -> dict[str, Any]:
+    """One burst against a fresh server process (started by ``orch``, or one of our own)."""
+    own = orch is None
+    orch = orch or Orchestrator(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any I/O
+    srv = await orch.server(
+        f"fanout-{transport}",
+        transport,
+        seed_lgas=1,
+        seed_enumerators=connections,
+        keepalive_s=120,
+        queue_bound=5000,
+    )
+    try:
+        ready, out = workdir / f"{transport}.ready", workdir / f"{transport}.json"
+        expected = connections * messages
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "rtspike.scenarios.benches.fanout",
+            srv.base_url,
+            transport,
+            str(connections),
+            str(expected),
+            str(ready),
+            str(out),
+        )
+        while not ready.exists():
+            if proc.returncode is not None:
+                raise RuntimeError("receiver process failed; see its output above")
+            await asyncio.sleep(0.1)
+        client = registry.client(transport)(srv.base_url)
+        pair = await lean.login(lean_session := lean.new_session(), srv.base_url, "sup.lga-01")
+        await lean_session.close()
+        await client.connect(pair["access_token"])
+        cpu0 = srv.sample()["cpu_s"]
+        sem = asyncio.Semaphore(8)
+        started = time.time()
+
+        async def send(i: int) -> None:
+            async with sem:
+                await client.send({"broadcast": True, "body": BODY, "client_msg_id": f"fb-{i}"})
+
+        await asyncio.gather(*(send(i) for i in range(messages)))
+        await proc.wait()
+        server_cpu = srv.sample()["cpu_s"] - cpu0
+        await client.close()
+        res = json.loads(out.read_text())
+        wall = max(1e-9, res["last"] - started)
+        return {
+            "transport": transport,
+            "connections": connections,
+            "delivered": res["received"],
+            "expected": expected,
+            "wall_per_s": res["received"] / wall,
+            "server_us": server_cpu * 1e6 / max(1, res["received"]),
+            "receiver_cpu_pct": 100.0 * res["cpu_s"] / wall,
+            "server_cpu_pct": 100.0 * server_cpu / wall,
+        }
+    finally:
+        if own:
+            await orch.stop_all()
+        else:
+            await srv.stop()
+
+
+def main(transports: list[str], connections: int, messages: int) -> int:
+    configure_logging("WARNING")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rtspike-fanout-") as tmp:
+        for t in transports:
+            with console.status(f"fan-out: {t}, {connections} connections x {messages} msgs"):
+                rows.append(asyncio.run(measure(t, connections, messages, Path(tmp))))
+    table = Table(title=f"fan-out from one server process to {connections} connections, one team")
+    for col in (
+        "transport",
+        "delivered",
+        "wall /s",
+        "server us",
+        "per core-s",
+        "server CPU",
+        "recv CPU",
+    ):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            r["transport"],
+            f"{r['delivered']:,}/{r['expected']:,}",
+            f"{r['wall_per_s']:,.0f}",
+            f"{r['server_us']:.1f}",
+            f"{1e6 / r['server_us']:,.0f}" if r["server_us"] else "-",
+            f"{r['server_cpu_pct']:.0f}",
+            f"{r['receiver_cpu_pct']:.0f}",
+        )
+    console.print(table)
+    console.print(
+        "Receivers near 100% CPU mean the wall-clock figure is theirs, not the "
+        "server's; the per-core figure is what the server itself costs."
+    )
+    return 0 if all(r["delivered"] == r["expected"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    configure_logging("ERROR")
+    url, transport, n, expected, ready, out = sys.argv[1:7]
+    result = asyncio.run(receive(url, transport, int(n), int(expected), Path(ready)))
+    Path(out).write_text(json.dumps(result))

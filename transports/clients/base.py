@@ -1,0 +1,96 @@
+"""The one client interface every transport implements, so scenarios, the resilient client,
+Locust and the contract tests drive all three the same way."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, error_from_payload
+
+MessageHandler = Callable[[MessageEvent], Awaitable[None] | None]
+
+
+def error_of_response(resp: httpx.Response) -> AppError:
+    """Rebuild the server's structured error from an HTTP response (any body, any status)."""
+    try:
+        payload = resp.json()
+    except ValueError:
+        payload = None
+    return error_from_payload(payload, resp.status_code)
+
+
+class ConnectionClosed(Exception):
+    """The server ended a live connection; ``code`` says whether to reconnect (4000-4499)."""
+
+    def __init__(self, code: int, reason: str = "") -> None:
+        super().__init__(f"closed {code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class RealtimeClient(ABC):
+    """Lifecycle: ``connect`` (raises AppError when refused) -> events reach ``on_message`` in
+    arrival order -> ``send`` (raises AppError when refused) -> ``close``. When the server ends
+    the connection, ``closed`` is set and ``close_code`` tells why."""
+
+    name: str = ""
+
+    def __init__(self, base_url: str, on_message: MessageHandler | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.on_message = on_message
+        self.closed = asyncio.Event()
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.position = Cursor()
+
+    @abstractmethod
+    async def connect(self, token: str, cursor: str | None = None) -> None:
+        """Authenticate and start receiving. ``cursor`` resumes after what it has seen."""
+
+    @abstractmethod
+    async def send(self, message: dict[str, Any]) -> MessageEvent:
+        """Send a MessageSend-shaped dict; returns the stored event (the ack)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    def _resume_from(self, cursor: str | None) -> None:
+        """Every connect starts its position at the cursor it resumes from."""
+        self.position = Cursor.decode(cursor)
+
+    @property
+    def cursor(self) -> str:
+        """What this client has seen, to resume from on the next connect."""
+        return self.position.encode()
+
+    @abstractmethod
+    async def send_raw(self, data: str, kind: str = "message.send") -> dict[str, Any]:
+        """Send an unvalidated frame of type ``kind`` and return the server's structured
+        reply ({"ok": ..., "message": ...} or {"error": {...}}). For the bad-input tests."""
+
+    @abstractmethod
+    def pause_reading(self) -> None:
+        """Stop reading from the socket so that the server sees a slow consumer (tests)."""
+
+    async def _dispatch(self, event: MessageEvent) -> None:
+        self.position.advance(event.stream, event.seq, event.epoch)
+        if self.on_message is not None:
+            result = self.on_message(event)
+            if result is not None:
+                await result
+
+    def _mark_closed(self, code: int, reason: str = "") -> None:
+        if not self.closed.is_set():
+            self.close_code = code
+            self.close_reason = reason
+            self.closed.set()
+
+
+__all__ = ["AppError", "ConnectionClosed", "MessageHandler", "RealtimeClient", "error_of_response"]

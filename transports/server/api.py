@@ -1,0 +1,209 @@
+"""REST API (aiohttp): auth lifecycle, tickets, polling/catch-up, sending, health, metrics.
+
+It is also the SSE transport's upstream and the resilient client's degraded-mode path, so it
+speaks the same error shape and the same cursor as every transport.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from rtspike.transports.core.errors import AppError, ErrorCode, validation_error
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.principal import Principal
+
+log = get_logger("rtspike.api")
+PREFIX = "/api/v1"
+HUB_KEY: web.AppKey[Hub] = web.AppKey("hub", Hub)
+
+_HTTP_CODES = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+}
+
+
+def error_response(exc: AppError) -> web.Response:
+    return web.json_response(exc.to_dict(), status=exc.status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every failure leaves in the one JSON shape; nothing internal leaks."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except AppError as exc:
+        log.info(
+            "http.error",
+            path=request.path,
+            method=request.method,
+            code=exc.code.value,
+            status=exc.status,
+        )
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, ErrorCode.VALIDATION_ERROR)
+        log.info(
+            "http.error",
+            path=request.path,
+            method=request.method,
+            code=code.value,
+            status=exc.status,
+        )
+        return error_response(AppError(code, exc.reason, status=exc.status))
+    except Exception:
+        log.exception("http.internal_error", path=request.path, method=request.method)
+        return error_response(AppError(ErrorCode.INTERNAL, "internal error"))
+
+
+def hub_of(request: web.Request) -> Hub:
+    return request.app[HUB_KEY]
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json(loads=json.loads)
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    except ValueError:
+        raise validation_error("request body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise validation_error("request body must be a JSON object")
+    return body
+
+
+def bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
+
+
+async def principal_of(request: web.Request) -> Principal:
+    return await hub_of(request).auth.verify_token_full(bearer(request))
+
+
+def _str_field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value or len(value) > 8192:
+        raise validation_error(f"'{name}' is required", field=name)
+    return value
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    pair = await hub_of(request).auth.login(_str_field(body, "login"), _str_field(body, "password"))
+    return web.json_response(pair.to_dict())
+
+
+async def refresh(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    pair = await hub_of(request).auth.refresh(_str_field(body, "refresh_token"))
+    return web.json_response(pair.to_dict())
+
+
+async def logout(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    await hub_of(request).logout(principal)
+    return web.json_response({"ok": True})
+
+
+async def revoke_all(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    before = await hub_of(request).revoke_all(principal)
+    return web.json_response({"ok": True, "revoked_before": before})
+
+
+async def ticket(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    principal = await principal_of(request)
+    hub.policy.check_connect(principal)
+    value = await hub.auth.issue_ticket(principal)
+    return web.json_response({"ticket": value, "expires_in": hub.settings.ticket_ttl_s})
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    raw_limit = request.query.get("limit", "200")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+        raise validation_error("limit must be an integer from 1 to 1000", field="limit")
+    events, cursor, more = await hub_of(request).catch_up(
+        principal, request.query.get("after"), int(raw_limit)
+    )
+    body = (
+        '{"messages":['
+        + ",".join(e.wire() for e in events)
+        + f'],"cursor":{json.dumps(cursor.encode())},"has_more":{json.dumps(more)}}}'
+    )
+    return web.Response(text=body, content_type="application/json")
+
+
+async def post_message(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    hub = hub_of(request)
+    if (
+        request.content_length is not None
+        and request.content_length > hub.settings.max_message_bytes
+    ):
+        raise AppError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            "message too large",
+            details={"max_bytes": hub.settings.max_message_bytes},
+        )
+    raw = await request.read()
+    transport = request.headers.get("X-Rtspike-Transport", "rest")
+    if transport not in ("rest", "sse"):
+        transport = "rest"
+    event = await hub.send(principal, raw, transport)
+    return web.Response(
+        text='{"message":' + event.wire() + "}", status=201, content_type="application/json"
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    checks: dict[str, str] = {}
+    for name, part in (("store", hub.store), ("log", hub.log), ("bus", hub.bus)):
+        try:
+            await part.ping()
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {
+            "status": "ok" if ok else "degraded",
+            "checks": checks,
+            "node": hub.settings.node_id,
+            "connections": hub.connection_count,
+            "epoch": hub.epoch,
+            "time": time.time(),
+        },
+        status=200 if ok else 503,
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    hub.flush_metrics()
+    return web.Response(
+        body=hub.metrics.render(), headers={"Content-Type": hub.metrics.content_type}
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(f"{PREFIX}/auth/login", login)
+    app.router.add_post(f"{PREFIX}/auth/refresh", refresh)
+    app.router.add_post(f"{PREFIX}/auth/logout", logout)
+    app.router.add_post(f"{PREFIX}/auth/revoke-all", revoke_all)
+    app.router.add_post(f"{PREFIX}/realtime/ticket", ticket)
+    app.router.add_get(f"{PREFIX}/messages", list_messages)
+    app.router.add_post(f"{PREFIX}/messages", post_message)
+    app.router.add_get(f"{PREFIX}/healthz", healthz)
+    app.router.add_get(f"{PREFIX}/metrics", metrics)

@@ -1,0 +1,64 @@
+"""One aiohttp application: the REST API plus whichever transports are asked for."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aiohttp import web
+
+from rtspike.transports import registry
+from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.core.runtime import build_hub
+from rtspike.transports.core.settings import Settings
+from rtspike.transports.server import demo, faults
+from rtspike.transports.server.api import HUB_KEY, add_routes, error_middleware
+
+log = get_logger("rtspike.app")
+
+
+def build_app(
+    settings: Settings,
+    transports: Iterable[str] = ("socketio", "sse", "ws"),
+    hub: Hub | None = None,
+) -> web.Application:
+    """The hub starts with the app and stops (closing live connections with 4012) with it."""
+    hub = hub or build_hub(settings)
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=settings.max_message_bytes + 4096
+    )
+    app[HUB_KEY] = hub
+    add_routes(app)
+    demo.mount_demo(app)
+    if settings.dev_faults:
+        faults.install(app)
+    chosen = list(dict.fromkeys(transports))
+    for name in chosen:
+        registry.server(name).mount(app, hub)
+
+    async def start(_: web.Application) -> None:
+        await hub.start()
+        log.info("server.start", node=settings.node_id, transports=chosen, epoch=hub.epoch)
+
+    async def stop(_: web.Application) -> None:
+        await hub.stop()
+        log.info("server.stop", node=settings.node_id)
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)
+    return app
+
+
+def serve(settings: Settings, transports: Iterable[str], host: str, port: int) -> None:
+    app = build_app(settings, transports)
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=5.0,
+        handle_signals=True,
+        loop=asyncio.new_event_loop(),
+    )

@@ -1,0 +1,49 @@
+"""The browser demo: ``/demo`` (the page) and ``/demo/static/<name>`` (its esbuild bundles).
+
+The bundles are build output (``make web``), never committed; when they are missing the page
+still loads and the static route answers a JSON error that says how to build them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aiohttp import web
+
+from rtspike.transports.core.errors import AppError, ErrorCode
+
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+PAGE = WEB_DIR / "demo.html"
+DIST = WEB_DIR / "dist"
+BUNDLES = ("baseline", "socketio", "sse", "ws")
+_STATIC_NAME = re.compile(r"^(?:[a-z]+\.js|meta\.json)$")
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def missing_bundle(name: str) -> AppError:
+    return AppError(
+        ErrorCode.NOT_FOUND,
+        f"demo bundle {name!r} is not built: run `make web` (or scripts/build-web.sh)",
+        details={"bundle": name, "dist": str(DIST)},
+    )
+
+
+async def page(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(PAGE, headers={**_NO_CACHE, "Content-Type": "text/html"})
+
+
+async def static(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    if not _STATIC_NAME.match(name) or name.removesuffix(".js") not in (*BUNDLES, "meta.json"):
+        raise AppError(ErrorCode.NOT_FOUND, f"no demo file {name[:64]!r}")
+    path = DIST / name
+    if not path.is_file():
+        raise missing_bundle(name)
+    kind = "application/json" if name.endswith(".json") else "text/javascript"
+    return web.FileResponse(path, headers={**_NO_CACHE, "Content-Type": kind})
+
+
+def mount_demo(app: web.Application) -> None:
+    app.router.add_get("/demo", page)
+    app.router.add_get("/demo/static/{name}", static)

@@ -1,0 +1,68 @@
+"""Fault injection for tests and the demo: make the realtime routes unavailable while REST
+keeps working, which is exactly the situation degraded mode exists for.
+
+Off unless ``RTSPIKE_DEV_FAULTS=true``; never enable it in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, validation_error
+from rtspike.transports.core.logging import get_logger
+from rtspike.transports.server.api import HUB_KEY, PREFIX, error_response, read_json
+
+log = get_logger("rtspike.faults")
+REALTIME_PREFIXES = ("/realtime/", "/socket.io/")
+
+
+@dataclass
+class Faults:
+    realtime_blocked: bool = False
+
+
+FAULTS_KEY: web.AppKey[Faults] = web.AppKey("faults", Faults)
+
+
+def blocked_error() -> AppError:
+    return AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "realtime transport unavailable; poll")
+
+
+@web.middleware
+async def faults_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    faults = request.app.get(FAULTS_KEY)
+    if faults and faults.realtime_blocked and request.path.startswith(REALTIME_PREFIXES):
+        return error_response(blocked_error())
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    return web.json_response({"realtime_blocked": request.app[FAULTS_KEY].realtime_blocked})
+
+
+async def set_faults(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    blocked = body.get("realtime_blocked")
+    if not isinstance(blocked, bool):
+        raise validation_error("'realtime_blocked' must be true or false", field="realtime_blocked")
+    faults = request.app[FAULTS_KEY]
+    faults.realtime_blocked = blocked
+    closed = 0
+    if blocked:
+        closed = request.app[HUB_KEY].disconnect_all(
+            int(CloseCode.SERVER_RESTART), "realtime transport blocked"
+        )
+    log.warning("dev.faults", realtime_blocked=blocked, closed=closed)
+    return web.json_response({"realtime_blocked": blocked, "closed": closed})
+
+
+def install(app: web.Application) -> None:
+    """Called by build_app when settings.dev_faults is on."""
+    app[FAULTS_KEY] = Faults()
+    app.middlewares.append(faults_middleware)
+    app.router.add_get(f"{PREFIX}/dev/faults", get_faults)
+    app.router.add_post(f"{PREFIX}/dev/faults", set_faults)
