@@ -1,4 +1,4 @@
-"""`rtspike` command line. Each subcommand lives in scenarios/commands/<name>.py and exposes
+"""`rtspike` command line. Each subcommand lives in rtspike/commands/<name>.py and exposes
 ``register(subparsers)``; adding one is one module and one line below."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from rtspike import __version__
 from rtspike.console import errors
 from rtspike.transports.core.settings import SettingsError
 
@@ -24,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rtspike",
         description="Measure Socket.IO, SSE and WebSocket over one messaging core.",
+    )
+    parser.add_argument("--version", action="version", version=f"rtspike {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:

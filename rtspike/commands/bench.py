@@ -1,69 +1,65 @@
-"""`rtspike bench`: every scenario against every transport, into reports/out/<run-id>/.
-`rtspike bench core` measures the shared core alone."""
+"""`rtspike bench`: every scenario against every transport, into reports/out/<run-id>/; its
+subcommands (`bench core`, `bench fanout`, ...) are the focused benches, each with its own flags."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import time
 from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from rtspike.commands.options import add_transport_option, unique
 from rtspike.console import console, errors
 from rtspike.scenarios.profiles import PROFILES
-from rtspike.transports import registry
 from rtspike.transports.core.logging import configure_logging
+
+# Each bench is one module with ``register(subparsers)``; adding one is a module and a line.
+BENCHES = [
+    "rtspike.commands.bench_core",
+    "rtspike.commands.bench_fanout",
+]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from rtspike.scenarios.runner import SCENARIOS
 
-    p = sub.add_parser("bench", help="run the measurements (`bench core`: the core alone)")
-    p.add_argument(
-        "what",
-        nargs="?",
-        default="transports",
-        choices=["transports", "core", "fanout"],
-        help="transports (default): every scenario; core: auth and log alone; "
-        "fanout: deliveries/s from one server process to one large team",
+    p = sub.add_parser(
+        "bench",
+        help="run the measurements (default: every scenario x every transport)",
+        description="Without a BENCH: every scenario against every transport, then the report.",
     )
-    p.add_argument("--connections", type=int, default=1000, help="fanout: team size")
-    p.add_argument("--messages", type=int, default=200, help="fanout: broadcasts in the burst")
     p.add_argument(
         "--profile",
         default="quick",
         choices=list(PROFILES),
         help="quick (default, ~5 min), full (~30 min), tiny (smoke)",
     )
+    add_transport_option(p, "transports to measure")
     p.add_argument(
-        "--transports",
+        "--scenarios",
         nargs="+",
-        default=registry.names(),
-        choices=registry.names(),
-        metavar="NAME",
+        default=SCENARIOS,
+        choices=SCENARIOS,
+        metavar="{" + ",".join(SCENARIOS) + "}",
+        help="scenarios to run (default: all)",
     )
-    p.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS, metavar="NAME")
     p.add_argument(
         "--redis",
         default=None,
         metavar="URL",
-        help="also run multinode and the Redis-restart case (core: Redis backends)",
+        help="also run multinode and the Redis-restart case",
     )
     p.add_argument("--out", type=Path, default=None, help="results root (default ./reports/out)")
-    p.add_argument("--seconds", type=float, default=3.0, help="core: seconds per measurement")
     p.set_defaults(handler=run)
+    benches = p.add_subparsers(dest="bench", metavar="BENCH", required=False)
+    for name in BENCHES:
+        importlib.import_module(name).register(benches)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.what == "core":
-        from rtspike.scenarios.benches.core import main
-
-        return main(args.seconds, args.redis)
-    if args.what == "fanout":
-        from rtspike.scenarios.benches.fanout import main as fanout_main
-
-        return fanout_main(list(dict.fromkeys(args.transports)), args.connections, args.messages)
     return asyncio.run(_transports(args))
 
 
@@ -71,7 +67,7 @@ async def _transports(args: argparse.Namespace) -> int:
     from rtspike.scenarios.runner import module, run_bench
 
     configure_logging("WARNING")
-    transports: list[str] = list(dict.fromkeys(args.transports))
+    transports: list[str] = unique(args.transport)
     scenarios: list[str] = [
         s
         for s in dict.fromkeys(args.scenarios)

@@ -1,0 +1,33 @@
+"""Flags that several commands share, spelled one way everywhere."""
+
+from __future__ import annotations
+
+import argparse
+
+from rtspike.transports import registry
+
+
+def add_transport_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--transport NAME [NAME ...]`` with the registry's names shown as choices; the old
+    spelling ``--transports`` still parses but is not advertised."""
+    names = registry.names()
+    p.add_argument(
+        "--transport",
+        nargs="+",
+        default=names,
+        choices=names,
+        metavar="{" + ",".join(names) + "}",
+        help=f"{help_text} (default: all)",
+    )
+    p.add_argument(
+        "--transports",
+        nargs="+",
+        dest="transport",
+        choices=names,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
+
+
+def unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
