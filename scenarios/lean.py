@@ -6,7 +6,7 @@ task per socket). For ws and SSE the generator speaks the wire protocol of DESIG
 directly on one shared aiohttp session. For Socket.IO too: 300 python-socketio AsyncClients in one
 process saturate it (measured: loop lag p99 > 250 ms at 3,000 deliveries/s), so receivers speak
 Engine.IO v4 / Socket.IO v5 over a plain WebSocket (the ``transports=["websocket"]`` path the
-registry client also takes). ``CLIENT_KINDS`` says which is used and goes into the manifest.
+registry client also takes). ``client_kind`` says which is used and goes into the manifest.
 
 Every receiver calls ``on_event(fields, recv_ns)`` with the message's fields (``sender``,
 ``client_msg_id``, ``sent_at_ns``, ``lga_id``, ``recipient``, ``stream``, ``id``).
@@ -26,14 +26,9 @@ from rtspike.scenarios.measure import now_ns
 from rtspike.transports import registry
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.users import DEV_PASSWORD
+from rtspike.transports.spec import resolve
 
 EventHandler = Callable[[dict[str, Any], int], None]
-LEAN = {"ws", "sse", "socketio"}
-CLIENT_KINDS = {
-    "socketio": "lean aiohttp Engine.IO v4 / Socket.IO v5 client (websocket transport only)",
-    "ws": "lean aiohttp WebSocket client (auth frame + JSON frames)",
-    "sse": "lean aiohttp streaming client (Authorization: Bearer, text/event-stream parser)",
-}
 
 
 class RefusedError(Exception):
@@ -41,8 +36,8 @@ class RefusedError(Exception):
 
 
 def client_kind(transport: str, lean: bool = True) -> str:
-    if lean and transport in CLIENT_KINDS:
-        return CLIENT_KINDS[transport]
+    if lean:
+        return registry.spec(transport).lean_kind
     return f"registry client transports.{transport} (registry.client({transport!r}))"
 
 
@@ -230,12 +225,12 @@ def receiver(
     on_event: EventHandler,
     lean: bool = True,
 ) -> Receiver:
-    if lean and transport == "ws":
-        return LeanWs(base_url, session, on_event)
-    if lean and transport == "sse":
-        return LeanSse(base_url, session, on_event)
-    if lean and transport == "socketio":
-        return LeanSocketIO(base_url, session, on_event)
+    """The transport's lean receiver (its spec names it), or its registry client."""
+    if lean:
+        made: Receiver = resolve(registry.spec(transport).lean_receiver)(
+            base_url, session, on_event
+        )
+        return made
     return RegistryReceiver(transport, base_url, on_event)
 
 

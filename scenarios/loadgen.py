@@ -29,6 +29,7 @@ from typing import Any
 import psutil
 
 from rtspike.scenarios.measure import LoopLag, summary_ms
+from rtspike.transports import registry
 
 CPU_LIMIT_PCT = 90.0
 LAG_LIMIT_MS = 50.0
@@ -117,8 +118,9 @@ def main() -> None:
     from rtspike.transports.core.logging import configure_logging
 
     configure_logging("ERROR")
-    for noisy in ("socketio", "engineio"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    for spec in registry.specs():
+        for noisy in spec.library_loggers:
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
     target, params_path, out_path = sys.argv[1:4]
     params = json.loads(Path(params_path).read_text())
     try:

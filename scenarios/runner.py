@@ -20,6 +20,7 @@ from rtspike.scenarios.context import Context
 from rtspike.scenarios.orchestrate import Orchestrator, settings_env
 from rtspike.scenarios.profiles import PROFILES
 from rtspike.scenarios.results import Results
+from rtspike.transports import registry
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bench")
@@ -52,8 +53,9 @@ def new_run_id() -> str:
 def quiet_libraries() -> None:
     for name in ("httpx", "httpcore", "aiohttp.access", "websockets"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("socketio", "engineio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for spec in registry.specs():
+        for name in spec.library_loggers:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 async def run_bench(

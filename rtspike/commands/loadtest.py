@@ -31,12 +31,11 @@ from rtspike.scenarios import results
 from rtspike.transports import registry
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "loadtests" / "locustfile.py"
-USER_CLASSES = {"socketio": "SioUser", "sse": "SseUser", "ws": "WsUser"}
-CLIENTS = {
-    "socketio": "python-socketio sync Client (websocket transport, websocket-client)",
-    "sse": "requests (streamed GET) + requests.Session POST upstream",
-    "ws": "websocket-client",
-}
+
+
+def user_class(transport: str) -> str:
+    """The Locust user class for ``transport``, by the name Locust is given (its spec says)."""
+    return registry.spec(transport).locust_class_name
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--transport",
         default="all",
-        choices=[*USER_CLASSES, "all"],
+        choices=[*registry.names(), "all"],
         help="user class to run (default all: class picker in the UI, or one run "
         "per transport headless)",
     )
@@ -282,7 +281,7 @@ def run_headless(args: argparse.Namespace, transport: str, out: Path) -> int:
     servers = Servers([transport], lgas, enumerators, args.redis, folder)
     started = time.time()
     try:
-        cmd = locust_command(args, [USER_CLASSES[transport]], servers.urls, folder, 0)
+        cmd = locust_command(args, [user_class(transport)], servers.urls, folder, 0)
         _say(
             f"{transport}: {args.users} users for {args.run_time} against {', '.join(servers.urls)}"
         )
@@ -295,8 +294,8 @@ def run_headless(args: argparse.Namespace, transport: str, out: Path) -> int:
         json.dumps(
             {
                 "transport": transport,
-                "user_class": USER_CLASSES[transport],
-                "client": CLIENTS[transport],
+                "user_class": user_class(transport),
+                "client": registry.spec(transport).locust_client,
                 "users": args.users,
                 "spawn_rate": args.spawn_rate,
                 "run_time": args.run_time,
@@ -334,7 +333,7 @@ def run_web_ui(args: argparse.Namespace, transports: list[str]) -> int:
     port = args.web_port or free_port()
     proc: subprocess.Popen[bytes] | None = None
     try:
-        cmd = locust_command(args, [USER_CLASSES[t] for t in transports], servers.urls, None, port)
+        cmd = locust_command(args, [user_class(t) for t in transports], servers.urls, None, port)
         proc = subprocess.Popen(cmd, env=locust_env(args, servers.urls, lgas, enumerators))
         _say(f"servers {', '.join(servers.urls)} (logs in {log_dir})")
         _say(

@@ -19,8 +19,8 @@ from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.users import DEV_PASSWORD, seed_users
-from rtspike.transports.server.api import HUB_KEY
 from rtspike.transports.server.app import build_app
+from rtspike.transports.server.http import HUB_KEY
 from tests.conftest import TEST_SECRET
 
 LGAS = 3

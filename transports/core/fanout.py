@@ -16,28 +16,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.principal import Principal
-
-
-class LiveConnection(Protocol):
-    """What an adapter hands the hub. ``push`` must not block: it enqueues (or writes into a
-    bounded buffer) and returns False when the connection is over its bound."""
-
-    transport: str
-    principal: Principal
-
-    def push(self, event: MessageEvent) -> bool: ...
-
-    async def drain(self) -> None:
-        """Return once the connection's outgoing queue has room again (catch-up pacing)."""
-        ...
-
-    def close(self, code: int, reason: str) -> None:
-        """Schedule the close; idempotent."""
-        ...
 
 
 @dataclass(eq=False)

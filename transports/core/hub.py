@@ -15,10 +15,10 @@ from typing import Any
 
 from rtspike.transports.core.auth import Authenticator
 from rtspike.transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC, Bus
+from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent, parse_send
 from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode
-from rtspike.transports.core.fanout import LiveConnection
 from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.live import PAGE, LiveRegistry
 from rtspike.transports.core.log.base import Draft, MessageLog

@@ -12,9 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, CloseCode
-from rtspike.transports.core.fanout import Attachment, Attachments, Feed, LiveConnection
+from rtspike.transports.core.fanout import Attachment, Attachments, Feed
 from rtspike.transports.core.log.base import MessageLog
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.metrics import Metrics

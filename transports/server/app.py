@@ -13,17 +13,21 @@ from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.runtime import build_hub
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.server import demo, faults
-from rtspike.transports.server.api import HUB_KEY, add_routes, error_middleware
+from rtspike.transports.server.api import add_routes
+from rtspike.transports.server.http import HUB_KEY, error_middleware
+
+__all__ = ["build_app", "serve"]
 
 log = get_logger("rtspike.app")
 
 
 def build_app(
     settings: Settings,
-    transports: Iterable[str] = ("socketio", "sse", "ws"),
+    transports: Iterable[str] | None = None,
     hub: Hub | None = None,
 ) -> web.Application:
-    """The hub starts with the app and stops (closing live connections with 4012) with it."""
+    """The hub starts with the app and stops (closing live connections with 4012) with it.
+    ``transports`` defaults to every transport in the registry."""
     hub = hub or build_hub(settings)
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.max_message_bytes + 4096
@@ -33,9 +37,9 @@ def build_app(
     demo.mount_demo(app)
     if settings.dev_faults:
         faults.install(app)
-    chosen = list(dict.fromkeys(transports))
+    chosen = list(dict.fromkeys(registry.names() if transports is None else transports))
     for name in chosen:
-        registry.server(name).mount(app, hub)
+        registry.server(name)(app, hub)
 
     async def start(_: web.Application) -> None:
         await hub.start()

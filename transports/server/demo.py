@@ -11,14 +11,20 @@ from pathlib import Path
 
 from aiohttp import web
 
+from rtspike.transports import registry
 from rtspike.transports.core.errors import AppError, ErrorCode
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 PAGE = WEB_DIR / "demo.html"
 DIST = WEB_DIR / "dist"
-BUNDLES = ("baseline", "socketio", "sse", "ws")
+BASELINE = "baseline"
 _STATIC_NAME = re.compile(r"^(?:[a-z]+\.js|meta\.json)$")
 _NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def bundles() -> tuple[str, ...]:
+    """The page without any transport (the size baseline), then one bundle per transport."""
+    return (BASELINE, *registry.names())
 
 
 def missing_bundle(name: str) -> AppError:
@@ -35,7 +41,7 @@ async def page(_: web.Request) -> web.FileResponse:
 
 async def static(request: web.Request) -> web.FileResponse:
     name = request.match_info["name"]
-    if not _STATIC_NAME.match(name) or name.removesuffix(".js") not in (*BUNDLES, "meta.json"):
+    if not _STATIC_NAME.match(name) or name.removesuffix(".js") not in (*bundles(), "meta.json"):
         raise AppError(ErrorCode.NOT_FOUND, f"no demo file {name[:64]!r}")
     path = DIST / name
     if not path.is_file():

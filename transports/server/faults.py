@@ -11,16 +11,23 @@ from typing import Any
 
 from aiohttp import web
 
+from rtspike.transports import registry
 from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, validation_error
 from rtspike.transports.core.logging import get_logger
-from rtspike.transports.server.api import HUB_KEY, PREFIX, error_response, read_json
+from rtspike.transports.server.api import PREFIX
+from rtspike.transports.server.http import HUB_KEY, error_response, read_json
 
 log = get_logger("rtspike.faults")
-REALTIME_PREFIXES = ("/realtime/", "/socket.io/")
+
+
+def realtime_prefixes() -> tuple[str, ...]:
+    """Every path a registered transport serves; REST (``/api/``) is never among them."""
+    return tuple(path for spec in registry.specs() for path in spec.paths)
 
 
 @dataclass
 class Faults:
+    prefixes: tuple[str, ...]
     realtime_blocked: bool = False
 
 
@@ -34,7 +41,7 @@ def blocked_error() -> AppError:
 @web.middleware
 async def faults_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     faults = request.app.get(FAULTS_KEY)
-    if faults and faults.realtime_blocked and request.path.startswith(REALTIME_PREFIXES):
+    if faults and faults.realtime_blocked and request.path.startswith(faults.prefixes):
         return error_response(blocked_error())
     response: web.StreamResponse = await handler(request)
     return response
@@ -62,7 +69,7 @@ async def set_faults(request: web.Request) -> web.Response:
 
 def install(app: web.Application) -> None:
     """Called by build_app when settings.dev_faults is on."""
-    app[FAULTS_KEY] = Faults()
+    app[FAULTS_KEY] = Faults(realtime_prefixes())
     app.middlewares.append(faults_middleware)
     app.router.add_get(f"{PREFIX}/dev/faults", get_faults)
     app.router.add_post(f"{PREFIX}/dev/faults", set_faults)

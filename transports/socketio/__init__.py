@@ -5,3 +5,31 @@ Wire: ``/socket.io/``, ``auth: {token, cursor}``, ``message:send`` with ack
 ``{ok, message | error}``, pushes ``message:new``, ``error`` ``{error, close_code}`` before a
 server-initiated disconnect.
 """
+
+from __future__ import annotations
+
+from rtspike.transports.spec import Capabilities, TransportSpec, Upstream
+
+__all__ = ["SPEC"]
+
+SPEC = TransportSpec(
+    name="socketio",
+    label="Socket.IO",
+    paths=("/socket.io/",),
+    mount="rtspike.transports.socketio.server:mount",
+    client="rtspike.transports.socketio.client:Client",
+    upstream=Upstream.SOCKET,
+    lean_receiver="rtspike.scenarios.lean:LeanSocketIO",
+    lean_kind="lean aiohttp Engine.IO v4 / Socket.IO v5 client (websocket transport only)",
+    locust_user="rtspike.loadtests.sio_user:SioUser",
+    locust_client="python-socketio sync Client (websocket transport, websocket-client)",
+    browser_entry="socketio.js",
+    capabilities=Capabilities(
+        unidirectional=False,
+        binary=True,
+        sticky_with_polling=True,
+        app_level_ping=True,
+        browser_native=False,
+    ),
+    library_loggers=("socketio", "engineio"),
+)

@@ -1,1 +1,28 @@
 """Server-Sent Events: a one-way stream down (``GET /realtime/sse``), sends go up over REST."""
+
+from __future__ import annotations
+
+from rtspike.transports.spec import Capabilities, TransportSpec, Upstream
+
+__all__ = ["SPEC"]
+
+SPEC = TransportSpec(
+    name="sse",
+    label="Server-Sent Events",
+    paths=("/realtime/sse",),
+    mount="rtspike.transports.sse.server:mount",
+    client="rtspike.transports.sse.client:Client",
+    upstream=Upstream.REST,
+    lean_receiver="rtspike.scenarios.lean:LeanSse",
+    lean_kind="lean aiohttp streaming client (Authorization: Bearer, text/event-stream parser)",
+    locust_user="rtspike.loadtests.sse_user:SseUser",
+    locust_client="requests (streamed GET) + requests.Session POST upstream",
+    browser_entry="sse.js",
+    capabilities=Capabilities(
+        unidirectional=True,
+        binary=False,
+        sticky_with_polling=False,
+        app_level_ping=True,
+        browser_native=True,
+    ),
+)

@@ -15,7 +15,7 @@ from rtspike.transports.core.errors import AppError
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.server.api import HUB_KEY, bearer
+from rtspike.transports.server.http import HUB_KEY, bearer
 from rtspike.transports.sse.connection import TRANSPORT, Flusher, SseConnection
 
 log = get_logger("rtspike.sse")

@@ -18,8 +18,8 @@ from structlog.testing import capture_logs
 
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.users import DEV_PASSWORD
-from rtspike.transports.server.api import HUB_KEY
 from rtspike.transports.server.app import build_app
+from rtspike.transports.server.http import HUB_KEY
 from rtspike.transports.sse import server as sse_server
 from tests.contract.conftest import Harness, contract_settings, start_node
 

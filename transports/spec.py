@@ -1,0 +1,109 @@
+"""What a transport adapter tells the rest of the harness about itself.
+
+Each adapter package exports one ``SPEC`` from its ``__init__.py``; ``registry.py`` finds it.
+Everything else that used to list transports by name (the app's defaults, the fault routes, the
+demo page and its bundles, the lean receivers, the Locust users, the report's facts) asks the
+spec instead, so a fourth transport is its own folder plus one line in the registry.
+
+The spec is deliberately light: the parts that pull in a framework (the server's ``mount``, the
+asyncio client, the lean receiver, the gevent Locust user) are ``"module:attribute"`` strings
+resolved only when asked for. Locust (gevent) reads specs without loading anything asyncio, and
+the asyncio side never loads gevent.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from rtspike.transports.clients.base import RealtimeClient
+    from rtspike.transports.core.hub import Hub
+
+__all__ = ["Capabilities", "Mount", "TransportSpec", "Upstream", "resolve"]
+
+
+class Upstream(StrEnum):
+    """Which way a client's sends travel."""
+
+    SOCKET = "socket"
+    """Up the same connection the pushes come down (acknowledged in-band)."""
+    REST = "rest"
+    """As ``POST /api/v1/messages``, tagged with the transport's name for the metrics."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Facts about the protocol that change how it is deployed, in the spirit of centrifuge's
+    ``TransportInfo``. They are descriptive (the report and docs show them); behaviour that
+    depends on one reads it from here rather than from the transport's name."""
+
+    unidirectional: bool
+    """Server-to-client only; the client cannot send on the connection (see ``Upstream``)."""
+    binary: bool
+    """The connection can carry binary frames (the harness sends JSON text on all of them)."""
+    sticky_with_polling: bool
+    """Behind several nodes, its HTTP long-polling fallback needs sticky sessions."""
+    app_level_ping: bool
+    """Liveness is an application message (not a protocol ping the browser answers itself)."""
+    browser_native: bool
+    """Browsers have a built-in API for it; the page needs no client library."""
+
+
+class Mount(Protocol):
+    def __call__(self, app: web.Application, hub: Hub) -> None: ...
+
+
+def resolve(ref: str) -> Any:
+    """Import ``"package.module:attribute"`` and return the attribute."""
+    module, _, attr = ref.partition(":")
+    if not attr:
+        raise ValueError(f"{ref!r} is not of the form 'module:attribute'")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclass(frozen=True)
+class TransportSpec:
+    """One transport, as the registry knows it. ``name`` is the registry key, the value of
+    ``--transport``, the ``transport`` label in metrics and results, and the bundle name."""
+
+    name: str
+    label: str
+    """Human name for the demo page, the CLI and the report."""
+    paths: tuple[str, ...]
+    """URL path prefixes its server answers (fault injection blocks exactly these)."""
+    mount: str
+    """``module:function`` adding the server's routes to the app: ``mount(app, hub)``."""
+    client: str
+    """``module:Class``: the asyncio ``RealtimeClient``."""
+    upstream: Upstream
+    lean_receiver: str
+    """``module:Class``: the light receiver the load generator uses in bulk."""
+    lean_kind: str
+    """One line on what the lean receiver is (recorded in the run manifest)."""
+    locust_user: str
+    """``module:Class``: the gevent Locust user. Its module must import nothing asyncio."""
+    locust_client: str
+    """One line on the library the Locust user runs on (recorded in ``run.json``)."""
+    browser_entry: str
+    """Entry file under ``transports/web/src`` whose bundle is ``dist/<name>.js``."""
+    capabilities: Capabilities
+    library_loggers: tuple[str, ...] = field(default=())
+    """Third-party loggers too chatty for a benchmark run (quieted to WARNING)."""
+
+    def load_mount(self) -> Mount:
+        mount: Mount = resolve(self.mount)
+        return mount
+
+    def load_client(self) -> type[RealtimeClient]:
+        cls: type[RealtimeClient] = resolve(self.client)
+        return cls
+
+    @property
+    def locust_class_name(self) -> str:
+        """The name Locust is given on its command line (known without importing gevent)."""
+        return self.locust_user.rpartition(":")[2]
