@@ -112,6 +112,27 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("multinode", "reordered"): ("count", "lower", "cross-node deliveries out of order"),
     ("multinode", "connect_failed"): ("count", "lower", "receivers that failed to connect"),
     ("bundle", "min_added_bytes"): ("B", "lower", "minified bytes added over the baseline page"),
+    ("bundle", "brotli_added_bytes"): ("B", "lower", "brotli bytes added over the baseline page"),
+    ("bundle", "react_min_added_bytes"): (
+        "B",
+        "lower",
+        "minified bytes the hook + transport add to a React 18 page",
+    ),
+    ("bundle", "react_gzip_added_bytes"): (
+        "B",
+        "lower",
+        "gzip bytes the hook + transport add to a React 18 page",
+    ),
+    ("bundle", "react_brotli_added_bytes"): (
+        "B",
+        "lower",
+        "brotli bytes the hook + transport add to a React 18 page",
+    ),
+    ("bundle", "react_baseline_gzip_bytes"): (
+        "B",
+        "lower",
+        "gzip bytes of the React 18 page without realtime (the before)",
+    ),
     ("*", "generator_cpu_pct"): ("%", "lower", "load generator CPU (over 90% = invalid run)"),
     ("*", "generator_lag_p99_ms"): ("ms", "lower", "generator loop lag p99 (over 50 = invalid)"),
     ("*", "wall_s"): ("s", "lower", "wall time the scenario took"),

@@ -74,7 +74,7 @@ async def run(ctx: Context, transport: str) -> None:
     files = sorted(package.glob("*.py"))
     client_py = [f for f in files if f.name == "client.py"]
     server_py = [f for f in files if f.name != "client.py"]
-    browser = ROOT / "transports" / "web" / "src" / f"{transport}.js"
+    browser = ROOT / "transports" / "web" / "src" / "clients" / f"{transport}.js"
     server_loc = sum(loc(f) for f in server_py)
     client_loc = sum(loc(f) for f in client_py) + (loc(browser) if browser.exists() else 0)
     shared = distributions(python_imports([f for r in SHARED for f in _py_files(r)]))
@@ -95,7 +95,7 @@ async def run(ctx: Context, transport: str) -> None:
         "client_loc",
         client_loc,
         "lines",
-        note=", ".join([f.name for f in client_py] + [f"web/src/{browser.name}"]),
+        note=", ".join([f.name for f in client_py] + [f"web/src/clients/{browser.name}"]),
     )
     ctx.results.add(
         NAME,

@@ -15,14 +15,16 @@ from aiohttp.test_utils import TestServer
 from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.users import DEV_PASSWORD, seed_users
 from rtspike.transports.server.app import build_app
-from rtspike.transports.server.demo import DIST, bundles
+from rtspike.transports.server.demo import DIST, bundles, react_bundles
 from tests.contract.conftest import ENUMERATORS, LGAS, contract_settings
 
 
 def built_bundles() -> dict[str, Any]:
     """dist/meta.json after checking every bundle exists; fails (never skips) when missing."""
     meta_path = DIST / "meta.json"
-    missing = [f"{n}.js" for n in bundles() if not (DIST / f"{n}.js").is_file()]
+    missing = [
+        f"{n}.js" for n in (*bundles(), *react_bundles()) if not (DIST / f"{n}.js").is_file()
+    ]
     if missing or not meta_path.is_file():
         pytest.fail(
             f"demo bundles missing in {DIST} ({', '.join(missing) or 'meta.json'}): "

@@ -22,15 +22,32 @@ Client = TestClient[web.Request, web.Application]
 def test_build_made_every_bundle_and_meta_sizes() -> None:
     meta = built_bundles()
     bundles = meta["bundles"]
-    assert sorted(bundles) == sorted(demo.bundles()) == sorted(["baseline", *registry.names()])
+    assert sorted(demo.bundles()) == sorted(["baseline", *registry.names()])
+    assert sorted(bundles) == sorted((*demo.bundles(), *demo.react_bundles()))
     for name, info in bundles.items():
         size = (demo.DIST / f"{name}.js").stat().st_size
+        base = bundles[info["baseline"]]
         assert info["bytes"] == size > 0, name
-        assert 0 < info["gzip_bytes"] < size
-        assert info["over_baseline_bytes"] == size - bundles["baseline"]["bytes"]
-    base = bundles["baseline"]["bytes"]
-    assert all(bundles[t]["bytes"] > base for t in ("socketio", "sse", "ws"))
+        assert 0 < info["brotli_bytes"] < info["gzip_bytes"] < size
+        assert info["over_baseline_bytes"] == size - base["bytes"]
+        assert info["over_baseline_gzip_bytes"] == info["gzip_bytes"] - base["gzip_bytes"]
+    for t in ("socketio", "sse", "ws"):
+        assert bundles[t]["baseline"] == "baseline"
+        assert bundles[f"react-{t}"]["baseline"] == "react-baseline"
+        assert bundles[t]["over_baseline_gzip_bytes"] > 0
+        assert bundles[f"react-{t}"]["over_baseline_gzip_bytes"] > 0
     assert meta["dependencies"]["socket.io-client"] == "4.8.4"
+    assert meta["dependencies"]["react"] == meta["dependencies"]["react-dom"] == "18.3.1"
+
+
+def test_react_bundles_hold_react_18_and_the_hook_only_where_built_with_it() -> None:
+    built_bundles()
+    baseline = (demo.DIST / "react-baseline.js").read_text()
+    assert "18.3.1" in baseline  # React stamps its version into the production build
+    assert "/realtime/ws" not in baseline and "EIO" not in baseline
+    assert "/realtime/ws" in (demo.DIST / "react-ws.js").read_text()
+    assert "EIO" in (demo.DIST / "react-socketio.js").read_text()
+    assert "EIO" not in (demo.DIST / "react-sse.js").read_text()
 
 
 def test_socketio_bundle_contains_the_npm_client() -> None:

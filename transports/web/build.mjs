@@ -1,38 +1,63 @@
-// Builds one minified bundle per entry into dist/ (the demo page's client for each transport,
-// plus `baseline`: the page without any transport, the "before" of the size comparison), and
-// dist/meta.json with the byte sizes.
+// Builds one minified bundle per entry into dist/ and dist/meta.json with the byte sizes
+// (minified, gzip -9, brotli q11) and the bytes each bundle adds over its baseline:
+// - the plain demo page per transport over `baseline` (the page without any transport);
+// - the React 18 demo page per transport (useRealtimeConnection) over `react-baseline`
+//   (the same React page with REST sends only), the figure a React app pays for realtime.
 import { build } from "esbuild";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
-export const ENTRIES = ["baseline", "socketio", "sse", "ws"];
+export const TRANSPORTS = ["socketio", "sse", "ws"];
+export const ENTRIES = {
+  baseline: { src: "src/baseline.js", baseline: "baseline" },
+  ...Object.fromEntries(TRANSPORTS.map((t) => [t, { src: `src/${t}.js`, baseline: "baseline" }])),
+  "react-baseline": { src: "src/react-baseline.jsx", baseline: "react-baseline" },
+  ...Object.fromEntries(
+    TRANSPORTS.map((t) => [`react-${t}`, { src: `src/react-${t}.jsx`, baseline: "react-baseline" }]),
+  ),
+};
 
-const missing = ENTRIES.filter((n) => !existsSync(`src/${n}.js`));
+const missing = Object.values(ENTRIES).filter((e) => !existsSync(e.src));
 if (missing.length) {
-  console.error(`missing entry files: ${missing.map((n) => `src/${n}.js`).join(", ")}`);
+  console.error(`missing entry files: ${missing.map((e) => e.src).join(", ")}`);
   process.exit(1);
 }
+
+function sizes(bytes) {
+  const brotli = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
+  return { bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length, brotli_bytes: brotli.length };
+}
+
 mkdirSync("dist", { recursive: true });
 const bundles = {};
-for (const name of ENTRIES) {
+for (const [name, entry] of Object.entries(ENTRIES)) {
   const outfile = `dist/${name}.js`;
   await build({
-    entryPoints: [`src/${name}.js`],
+    entryPoints: [entry.src],
     bundle: true,
     minify: true,
     format: "iife",
     target: "es2020",
+    jsx: "automatic",
+    define: { "process.env.NODE_ENV": '"production"' },
     outfile,
     legalComments: "none",
     logLevel: "warning",
   });
-  const bytes = readFileSync(outfile);
-  bundles[name] = { file: `${name}.js`, bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length };
+  bundles[name] = { file: `${name}.js`, baseline: entry.baseline, ...sizes(readFileSync(outfile)) };
 }
-const base = bundles.baseline.bytes;
-for (const [name, info] of Object.entries(bundles)) info.over_baseline_bytes = info.bytes - base;
+for (const info of Object.values(bundles)) {
+  const base = bundles[info.baseline];
+  info.over_baseline_bytes = info.bytes - base.bytes;
+  info.over_baseline_gzip_bytes = info.gzip_bytes - base.gzip_bytes;
+  info.over_baseline_brotli_bytes = info.brotli_bytes - base.brotli_bytes;
+}
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 writeFileSync(
   "dist/meta.json",
-  JSON.stringify({ built_at: new Date().toISOString(), dependencies: pkg.dependencies, bundles }, null, 2) + "\n",
+  JSON.stringify(
+    { built_at: new Date().toISOString(), dependencies: pkg.dependencies, devDependencies: pkg.devDependencies, bundles },
+    null,
+    2,
+  ) + "\n",
 );
