@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from rtspike import __version__
 from rtspike.console import errors
+from rtspike.errors import UsageError
+from rtspike.preflight import PreflightError
 from rtspike.transports.core.settings import SettingsError
 
 COMMANDS = [
@@ -45,8 +47,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(f"rtspike: {exc}", markup=False)
         errors.print("Fix the RTSPIKE_* environment variable(s) above and run again.")
         return 2
+    except (PreflightError, UsageError) as exc:
+        if args.debug:
+            raise
+        errors.print(f"rtspike: {exc}", markup=False, highlight=False)
+        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        errors.print(
+            f"rtspike: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            "(run again with --debug for the traceback)",
+            markup=False,
+            highlight=False,
+        )
+        return 1
     return code
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rtspike.scenarios import measure
-from rtspike.scenarios.orchestrate import Orchestrator, Server
+from rtspike.scenarios.orchestrate import Orchestrator
+from rtspike.scenarios.processes import ServerProcess
 from rtspike.scenarios.profiles import Profile
 from rtspike.scenarios.results import HistogramRow, Results
 from rtspike.transports.core.principal import Role, UserInfo
@@ -33,15 +34,15 @@ class Context:
     status: Callable[[str], None] = lambda _msg: None
     notes: list[str] = field(default_factory=list)
 
-    shared: dict[str, Server] = field(default_factory=dict)
+    shared: dict[str, ServerProcess] = field(default_factory=dict)
 
     def params(self, scenario: str) -> dict[str, Any]:
         return dict(self.profile.get(scenario, {}))
 
-    async def server(self, name: str, transport: str, **settings: Any) -> Server:
+    async def server(self, name: str, transport: str, **settings: Any) -> ServerProcess:
         return await self.orch.server(name, transport, **settings)
 
-    async def shared_server(self, transport: str) -> Server:
+    async def shared_server(self, transport: str) -> ServerProcess:
         """One server per transport for the scenarios that neither measure memory nor change
         server settings (handshake, bidirectional, latency, isolation, revocation): a server
         start costs seconds, which the quick profile cannot spend eleven times per transport.

@@ -29,6 +29,7 @@ from typing import Any
 import psutil
 
 from rtspike.scenarios.measure import LoopLag, summary_ms
+from rtspike.scenarios.processes import spawn_kwargs
 from rtspike.transports import registry
 
 CPU_LIMIT_PCT = 90.0
@@ -181,11 +182,13 @@ async def run_workers(
                     str(out),
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
+                    **spawn_kwargs(),  # type: ignore[arg-type]
                 )
             )
         releaser = asyncio.create_task(_release_when_ready(procs, on_ready))
         try:
-            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in procs)), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await asyncio.gather(*(p.wait() for p in procs))
         except TimeoutError:
             raise WorkerFailed(f"load generator timed out after {timeout_s:.0f} s") from None
         finally:

@@ -58,9 +58,13 @@ def build(
     started: datetime,
     redis_url: str | None,
     notes: list[str],
+    complete: bool = True,
 ) -> dict[str, Any]:
+    """``complete`` is False for a run that was interrupted: its tables hold what was measured
+    before the signal, and readers that want a whole run (the notebook) skip it."""
     return {
         "run_id": run_id,
+        "complete": complete,
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "profile": profile_name,

@@ -1,6 +1,5 @@
-"""Server processes for the scenarios: `rtspike serve` on a free loopback port, each with its own
-data directory under the run folder, health-checked before use, sampled with psutil, and
-killable (SIGKILL) and restartable on the same port and data directory.
+"""The processes of one bench run: `rtspike serve` servers (scenarios/processes.py), each with its
+own data directory under the run folder, and throwaway redis-servers; ``stop_all`` ends them.
 
 Every server of one run signs with the same JWT secret (RTSPIKE_JWT_SECRET), so that servers
 sharing a Redis store accept each other's tokens; the secret never leaves the process
@@ -10,22 +9,16 @@ environment and is never logged or written to the results.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import psutil
-
+from rtspike.scenarios.processes import ServerProcess, free_port, spawn_kwargs
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bench.orchestrate")
@@ -40,109 +33,6 @@ BENCH_ENV: dict[str, str] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    """One `rtspike serve` process. ``restart`` keeps port, data directory and environment."""
-
-    name: str
-    transport: str
-    data_dir: Path
-    env: dict[str, str]
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        if self.proc is None:
-            raise RuntimeError(f"server {self.name} is not running")
-        return self.proc.pid
-
-    def _command(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "rtspike",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--transport",
-            self.transport,
-            "--log-level",
-            "WARNING",
-        ]
-
-    async def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.env, "RTSPIKE_DATA_DIR": str(self.data_dir)}
-        logfile = (self.data_dir / "server.log").open("ab")
-        self.proc = subprocess.Popen(  # noqa: ASYNC220 (spawning does not block)
-            self._command(),
-            env=env,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        logfile.close()
-        self.starts += 1
-        await self.wait_ready()
-        log.info("bench.server_started", server=self.name, port=self.port, pid=self.proc.pid)
-
-    async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout_s
-        url = f"{self.base_url}/api/v1/healthz"
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    tail = (self.data_dir / "server.log").read_text()[-2000:]
-                    raise RuntimeError(f"server {self.name} exited early:\n{tail}")
-                with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
-                    async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as r:
-                        if r.status == 200:
-                            return
-                await asyncio.sleep(0.05)
-        raise TimeoutError(f"server {self.name} not healthy after {timeout_s} s")
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful close frames, no flush; what a crash looks like to clients."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    async def stop(self, timeout_s: float = 8.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(self.proc.wait, timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    async def restart(self) -> None:
-        self.kill()
-        await self.start()
-
-    def sample(self) -> dict[str, float]:
-        """Cumulative CPU seconds and current RSS (MB) of the server process."""
-        p = psutil.Process(self.pid)
-        cpu = p.cpu_times()
-        return {"cpu_s": cpu.user + cpu.system, "rss_mb": p.memory_info().rss / 2**20}
-
-
 class Orchestrator:
     """Owns every process a run starts, so that nothing outlives the run."""
 
@@ -150,16 +40,17 @@ class Orchestrator:
         self.run_dir = run_dir
         self.secret = secrets.token_urlsafe(48)
         self.base_env = {**BENCH_ENV, **(base_env or {})}
-        self.servers: list[Server] = []
+        self.servers: list[ServerProcess] = []
         self.redis: list[RedisProcess] = []
         self._count = 0
 
-    async def server(self, name: str, transport: str, **settings: Any) -> Server:
+    async def server(self, name: str, transport: str, **settings: Any) -> ServerProcess:
         """Start a server; ``settings`` become RTSPIKE_<NAME> variables."""
         self._count += 1
         env = {**self.base_env, "RTSPIKE_JWT_SECRET": self.secret}
         env.update({f"RTSPIKE_{k.upper()}": str(v) for k, v in settings.items()})
-        srv = Server(name, transport, self.run_dir / "servers" / f"{self._count:02d}-{name}", env)
+        data_dir = self.run_dir / "servers" / f"{self._count:02d}-{name}"
+        srv = ServerProcess(transport, data_dir, env, name=name)
         self.servers.append(srv)
         await srv.start()
         return srv
@@ -216,7 +107,7 @@ class RedisProcess:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            **spawn_kwargs(),  # type: ignore[call-overload]
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

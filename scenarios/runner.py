@@ -6,6 +6,7 @@ broken transport must not hide the figures of the others.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import secrets
@@ -37,6 +38,16 @@ SCENARIOS = [
     "reconnect",
     "multinode",
 ]
+
+
+class BenchInterrupted(Exception):
+    """SIGINT/SIGTERM stopped the run; every process it started is stopped and what was
+    measured so far is written to ``folder`` (manifest ``complete: false``)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(f"interrupted; partial results in {folder}")
+        self.folder = folder
+
 
 Progress = Callable[[str, str, str], None]
 """(event, scenario, transport): event is "start", "done" or "failed"."""
@@ -80,6 +91,7 @@ async def run_bench(
     if skipped:
         ctx.notes.append(f"skipped without --redis: {', '.join(skipped)}")
     tell = progress or (lambda *_: None)
+    interrupted = False
     try:
         for transport in transports:
             for name in chosen:
@@ -110,6 +122,8 @@ async def run_bench(
                     tell("done", name, transport)
                 ctx.results.add(name, transport, "wall_s", time.monotonic() - t0, "s")
             await ctx.stop_shared()
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        interrupted = True
     finally:
         await orch.stop_all()
     data = manifest.build(
@@ -123,5 +137,9 @@ async def run_bench(
         started,
         redis_url,
         ctx.notes,
+        complete=not interrupted,
     )
-    return ctx.results.write(folder, data)
+    ctx.results.write(folder, data)
+    if interrupted:
+        raise BenchInterrupted(folder)
+    return folder

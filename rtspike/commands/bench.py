@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _transports(args: argparse.Namespace) -> int:
-    from rtspike.scenarios.runner import module, run_bench
+    from rtspike.scenarios.processes import cancel_on_sigterm
+    from rtspike.scenarios.runner import BenchInterrupted, module, run_bench
 
     configure_logging("WARNING")
     transports: list[str] = unique(args.transport)
@@ -101,9 +102,16 @@ async def _transports(args: argparse.Namespace) -> int:
                 if task.fields.get("now") and not task.finished:
                     bar.update(task.id, now=f"[cyan]{message}")
 
-        folder = await run_bench(
-            args.profile, transports, scenarios, args.redis, args.out, progress, status
-        )
+        try:
+            folder = await cancel_on_sigterm(
+                run_bench(
+                    args.profile, transports, scenarios, args.redis, args.out, progress, status
+                )
+            )
+        except BenchInterrupted as stop:
+            bar.stop()
+            errors.print(str(stop), markup=False, highlight=False)
+            return 130
     console.print(
         f"results: {folder}  ({time.monotonic() - t0:.0f} s, profile {args.profile})", markup=False
     )

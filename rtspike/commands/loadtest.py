@@ -1,34 +1,45 @@
 """`rtspike loadtest`: start the server process(es), then Locust against them.
 
-Servers and Locust are separate processes (``python -m scenarios.cli serve`` and
-``python -m locust``): Locust runs on gevent, which must never be imported into an asyncio
-process. Headless runs write into ``<out>/loadtest/<transport>/``: Locust's CSV files and
-HTML report (prefix ``locust``), the merged microsecond HdrHistograms (``locust_hdr.csv``
-with encoded histograms, ``locust_hdr.json`` with percentiles) and ``run.json``.
+Servers and Locust are separate processes (``python -m rtspike serve`` and
+``python -m locust``, both dying with this one): Locust runs on gevent, which must never be
+imported into an asyncio process. Headless runs write into ``<out>/loadtest/<transport>/``:
+Locust's CSV files and HTML report (prefix ``locust``), the merged microsecond HdrHistograms
+(``locust_hdr.csv`` with encoded histograms, ``locust_hdr.json`` with percentiles) and
+``run.json``. SIGTERM and Ctrl-C stop Locust and the servers and remove the temporary data.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rtspike.console import console
+from rtspike import preflight
+from rtspike.commands.options import port_number
+from rtspike.console import console, errors
 from rtspike.scenarios import results
+from rtspike.scenarios.processes import (
+    ServerProcess,
+    free_port,
+    interrupt_on_sigterm,
+    spawn_kwargs,
+    start_all,
+    terminate,
+)
 from rtspike.transports import registry
+from rtspike.transports.core.redis_keys import delete_prefix
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "loadtests" / "locustfile.py"
 
@@ -88,15 +99,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="seconds from the start to discard (Locust stats and histograms); default 0",
     )
     p.add_argument("--lgas", type=int, default=None, help="LGAs in the seed (default: auto)")
-    p.add_argument("--web-port", type=int, default=None, help="web UI port (default: free port)")
+    p.add_argument(
+        "--web-port", type=port_number, default=None, help="web UI port (default: free port)"
+    )
     p.set_defaults(handler=run)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def seed_size(users: int, lgas: int | None) -> tuple[int, int]:
@@ -105,35 +111,23 @@ def seed_size(users: int, lgas: int | None) -> tuple[int, int]:
     return n_lgas, max(10, math.ceil(users / n_lgas))
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server {url} exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v1/healthz", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server {url} not healthy after {timeout_s:.0f} s")
-
-
 class Servers:
-    """One embedded server, or two on Redis with a shared secret and a private key prefix."""
+    """One embedded server, or two on Redis with a shared secret and a private key prefix.
+    Data lives in a temporary folder that ``stop`` removes; logs go to ``log_dir``."""
 
     def __init__(
-        self, transports: list[str], lgas: int, enumerators: int, redis: str | None, log_dir: Path
+        self,
+        transports: list[str],
+        lgas: int,
+        enumerators: int,
+        redis: str | None,
+        log_dir: Path | None,
     ) -> None:
         self.redis = redis
         self.prefix = f"rtspike-lt-{secrets.token_hex(6)}"
         self.data_dir = Path(tempfile.mkdtemp(prefix="rtspike-lt-"))
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.urls: list[str] = []
         env = {
-            **os.environ,
             "RTSPIKE_JWT_SECRET": secrets.token_urlsafe(48),
-            "RTSPIKE_DATA_DIR": str(self.data_dir),
             "RTSPIKE_SEED_LGAS": str(lgas),
             "RTSPIKE_SEED_ENUMERATORS": str(enumerators),
             "RTSPIKE_SEND_RATE_PER_S": "100000",
@@ -147,54 +141,30 @@ class Servers:
                 RTSPIKE_REDIS_PREFIX=self.prefix,
             )
         names = ",".join(transports) if len(transports) == 1 else "all"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        for i in range(2 if redis else 1):
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            log = (log_dir / f"server-{i}.log").open("wb")
-            cmd = [
-                sys.executable,
-                "-m",
-                "rtspike",
-                "serve",
-                "--transport",
+        self.procs = [
+            ServerProcess(
                 names,
-                "--port",
-                str(port),
-                "--log-level",
-                "WARNING",
-            ]
-            self.procs.append(
-                subprocess.Popen(
-                    cmd,
-                    env={**env, "RTSPIKE_NODE_ID": f"lt-node-{i}"},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=LOCUSTFILE.parents[1],
-                )
+                self.data_dir / f"server-{i}",
+                {**env, "RTSPIKE_NODE_ID": f"lt-node-{i}"},
+                name=f"server-{i}",
+                log_file=None if log_dir is None else log_dir / f"server-{i}.log",
             )
-            self.urls.append(url)
-        for url, proc in zip(self.urls, self.procs, strict=True):
-            wait_healthy(url, proc)
+            for i in range(2 if redis else 1)
+        ]
+        self.urls = [p.base_url for p in self.procs]
+
+    def start(self) -> None:
+        try:
+            asyncio.run(start_all(self.procs))
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            proc.stop_blocking()
         if self.redis:
-            import redis as redis_lib
-
-            client = redis_lib.Redis.from_url(self.redis)
-            keys = list(client.scan_iter(match=f"{self.prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-            client.close()
+            asyncio.run(delete_prefix(self.redis, self.prefix))
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
@@ -264,29 +234,25 @@ def _say(text: str) -> None:
     console.print(f"rtspike: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return proc.wait()
-
-
 def run_headless(args: argparse.Namespace, transport: str, out: Path) -> int:
     folder = out / "loadtest" / transport
     folder.mkdir(parents=True, exist_ok=True)
     lgas, enumerators = seed_size(args.users, args.lgas)
     servers = Servers([transport], lgas, enumerators, args.redis, folder)
     started = time.time()
+    proc: subprocess.Popen[bytes] | None = None
     try:
+        servers.start()
         cmd = locust_command(args, [user_class(transport)], servers.urls, folder, 0)
         _say(
             f"{transport}: {args.users} users for {args.run_time} against {', '.join(servers.urls)}"
         )
-        code = subprocess.call(cmd, env=locust_env(args, servers.urls, lgas, enumerators))
+        env = locust_env(args, servers.urls, lgas, enumerators)
+        proc = subprocess.Popen(cmd, env=env, **spawn_kwargs())  # type: ignore[call-overload]
+        code = proc.wait()
     finally:
+        if proc is not None:
+            terminate(proc, signal.SIGINT)
         servers.stop()
     hdr_path = folder / "locust_hdr.json"
     summary: dict[str, Any] = json.loads(hdr_path.read_text()) if hdr_path.exists() else {}
@@ -319,23 +285,19 @@ def run_headless(args: argparse.Namespace, transport: str, out: Path) -> int:
     return code
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def run_web_ui(args: argparse.Namespace, transports: list[str]) -> int:
     """Runs until Ctrl-C (or SIGTERM), then stops Locust and the servers it started."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
     lgas, enumerators = seed_size(max(args.users, 100), args.lgas)
-    log_dir = Path(tempfile.mkdtemp(prefix="rtspike-lt-logs-"))
-    servers = Servers(transports, lgas, enumerators, args.redis, log_dir)
     port = args.web_port or free_port()
+    preflight.check_port("127.0.0.1", port, "--web-port")
+    servers = Servers(transports, lgas, enumerators, args.redis, None)
     proc: subprocess.Popen[bytes] | None = None
     try:
+        servers.start()
         cmd = locust_command(args, [user_class(t) for t in transports], servers.urls, None, port)
-        proc = subprocess.Popen(cmd, env=locust_env(args, servers.urls, lgas, enumerators))
-        _say(f"servers {', '.join(servers.urls)} (logs in {log_dir})")
+        env = locust_env(args, servers.urls, lgas, enumerators)
+        proc = subprocess.Popen(cmd, env=env, **spawn_kwargs())  # type: ignore[call-overload]
+        _say(f"servers {', '.join(servers.urls)} (logs in {servers.data_dir}, removed on exit)")
         _say(
             f"Locust web UI at http://127.0.0.1:{port}/ (HdrHistogram tab; also /hdr); Ctrl-C stops"
         )
@@ -344,15 +306,22 @@ def run_web_ui(args: argparse.Namespace, transports: list[str]) -> int:
         return 0
     finally:
         if proc is not None:
-            _stop(proc)
+            terminate(proc, signal.SIGINT)
         servers.stop()
 
 
 def run(args: argparse.Namespace) -> int:
     transports = registry.names() if args.transport == "all" else [args.transport]
-    if not args.headless:
-        return run_web_ui(args, transports)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out: Path = args.out or results.default_root() / f"loadtest-{stamp}"
-    codes = [run_headless(args, t, out) for t in transports]
-    return max(codes)
+    if args.redis:
+        preflight.check_redis(args.redis, "--redis")
+    with interrupt_on_sigterm():
+        if not args.headless:
+            return run_web_ui(args, transports)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out: Path = args.out or results.default_root() / f"loadtest-{stamp}"
+        try:
+            codes = [run_headless(args, t, out) for t in transports]
+        except KeyboardInterrupt:
+            errors.print(f"interrupted; partial results in {out}", markup=False)
+            return 130
+        return max(codes)

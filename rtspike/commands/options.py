@@ -31,3 +31,14 @@ def add_transport_option(p: argparse.ArgumentParser, help_text: str) -> None:
 
 def unique(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, so that ``--port 99999`` is refused as the flag's fault."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; use 1-65535") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number; use 1-65535")
+    return port

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rtspike.console import console
+from rtspike import preflight
+from rtspike.commands.options import port_number
+from rtspike.console import console, errors
 from rtspike.transports import registry
 from rtspike.transports.core.logging import configure_logging
 from rtspike.transports.core.settings import load_settings
@@ -14,7 +16,7 @@ from rtspike.transports.server.app import serve
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the API and realtime transports")
     p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    p.add_argument("--port", type=port_number, default=None, help="port (default 8000)")
     p.add_argument(
         "--transport",
         default="all",
@@ -33,11 +35,25 @@ def run(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["port"] = args.port
     settings = load_settings(**overrides)
+    preflight.check_port(settings.host, settings.port)
+    for url in {settings.resolved_store_url, settings.resolved_log_url, settings.bus_url}:
+        if url.startswith(("redis://", "rediss://")):
+            preflight.check_redis(url, "RTSPIKE_STORE_URL / RTSPIKE_LOG_URL / RTSPIKE_BUS_URL")
     names = registry.names() if args.transport == "all" else [args.transport]
+    base = f"http://{settings.host}:{settings.port}"
     console.print(
-        f"rtspike: serving {', '.join(names)} + REST on http://{settings.host}:{settings.port}"
+        f"rtspike: serving {', '.join(names)} + REST on {base}"
         f" (data in {settings.data_dir.resolve()}); Ctrl-C stops",
         markup=False,
+        highlight=False,
     )
+    console.print(f"rtspike: demo page at {base}/demo?transport={names[0]}", markup=False)
+    if settings.dev_faults:
+        errors.print(
+            "rtspike: warning: RTSPIKE_DEV_FAULTS is on, so anyone who can reach this port can "
+            "switch the realtime routes off; never enable it outside a demo.",
+            markup=False,
+            highlight=False,
+        )
     serve(settings, names, settings.host, settings.port)
     return 0

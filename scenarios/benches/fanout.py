@@ -26,6 +26,7 @@ from rich.table import Table
 from rtspike.console import console
 from rtspike.scenarios import lean
 from rtspike.scenarios.orchestrate import Orchestrator
+from rtspike.scenarios.processes import spawn_kwargs
 from rtspike.transports import registry
 from rtspike.transports.core.logging import configure_logging
 
@@ -103,6 +104,7 @@ async def measure(
             str(expected),
             str(ready),
             str(out),
+            **spawn_kwargs(),  # type: ignore[arg-type]
         )
         while not ready.exists():
             if proc.returncode is not None:

@@ -19,7 +19,7 @@ import aiohttp
 
 from rtspike.scenarios import lean
 from rtspike.scenarios.context import Context, population
-from rtspike.scenarios.orchestrate import Server
+from rtspike.scenarios.processes import ServerProcess
 from rtspike.scenarios.results import TimelineRow
 from rtspike.transports.clients.resilient.client import ResilientClient
 from rtspike.transports.clients.resilient.rest import SessionTokens
@@ -85,7 +85,7 @@ async def _case(ctx: Context, transport: str, case: str, p: dict[str, Any]) -> N
     if case == "redis_restart":
         redis = await ctx.orch.redis_server()
         settings["bus_url"] = redis.url
-    srv: Server = await ctx.server(f"{NAME}-{case}-{transport}", transport, **settings)
+    srv: ServerProcess = await ctx.server(f"{NAME}-{case}-{transport}", transport, **settings)
     to = next(u.id for u in population(1, 2) if u.login == RECEIVER)
     seen: list[str] = []
     arrivals: list[tuple[float, str]] = []

@@ -10,7 +10,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from rtspike.scenarios.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = {"ws": "WS", "sse": "SSE", "socketio": "SIO"}
@@ -86,19 +87,13 @@ def test_user_class_headless_receives_pushes_within_its_team(transport: str, tmp
     assert run["transport"] == transport and run["locust_exit_code"] == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(url: str) -> tuple[int, bytes]:
     with urllib.request.urlopen(url, timeout=10) as resp:
         return resp.status, resp.read()
 
 
 def test_web_ui_serves_page_stats_and_hdr_tab(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         _cli("--transport", "all", "--users", "3", "--web-port", str(port)),
         cwd=ROOT,

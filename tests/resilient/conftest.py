@@ -4,19 +4,15 @@ run as a real subprocess (so that SIGKILL is a real crash), and a patient sender
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import sys
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from rtspike.scenarios.processes import ServerProcess
 from rtspike.transports import registry
 from rtspike.transports.clients.resilient.client import ResilientClient, SessionTokens
 from rtspike.transports.core.envelope import MessageEvent
@@ -140,60 +136,13 @@ async def node_factory(
         await node.server.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerProcess:
-    """`rtspike serve` in its own process on a fixed port and data directory."""
-
-    def __init__(self, transport: str, data_dir: Path, port: int | None = None) -> None:
-        self.transport = transport
-        self.data_dir = data_dir
-        self.port = port or free_port()
-        self.proc: asyncio.subprocess.Process | None = None
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self, timeout: float = 20.0) -> None:
-        env = {
-            **os.environ,
-            "RTSPIKE_DATA_DIR": str(self.data_dir),
-            "RTSPIKE_JWT_SECRET": TEST_SECRET,
-            "RTSPIKE_SEND_RATE_PER_S": "1000",
-            "RTSPIKE_SEND_BURST": "1000",
-            "RTSPIKE_SEED_LGAS": "2",
-            "RTSPIKE_SEED_ENUMERATORS": "2",
-        }
-        self.starts += 1
-        out = (self.data_dir.parent / f"server-{self.starts}.log").open("wb")
-        cmd = ["-m", "rtspike", "serve", "--port", str(self.port)]
-        cmd += ["--transport", self.transport, "--log-level", "WARNING"]
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, *cmd, cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-        out.close()
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(timeout=1.0) as http:
-            while True:
-                if self.proc.returncode is not None:
-                    raise AssertionError(f"server exited with {self.proc.returncode}")
-                try:
-                    if (await http.get(f"{self.url}/api/v1/healthz")).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError("server did not become healthy")
-                await asyncio.sleep(0.05)
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, connections just die."""
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-            await asyncio.wait_for(self.proc.wait(), 5)
+def server_process(transport: str, data_dir: Path) -> ServerProcess:
+    """`rtspike serve` in its own process (the shared manager), with the test secret."""
+    env = {
+        "RTSPIKE_JWT_SECRET": TEST_SECRET,
+        "RTSPIKE_SEND_RATE_PER_S": "1000",
+        "RTSPIKE_SEND_BURST": "1000",
+        "RTSPIKE_SEED_LGAS": "2",
+        "RTSPIKE_SEED_ENUMERATORS": "2",
+    }
+    return ServerProcess(transport, data_dir, env, cwd=ROOT)

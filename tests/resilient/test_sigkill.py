@@ -11,10 +11,10 @@ from tests.resilient.conftest import (
     ENUM,
     SUP,
     Inbox,
-    ServerProcess,
     message,
     resilient,
     send_patiently,
+    server_process,
     states,
     wait_state,
 )
@@ -26,7 +26,7 @@ KILL_AFTER = 6
 async def test_sigkill_restart_degrades_polls_everything_and_reconnects(
     transport: str, tmp_path: Path
 ) -> None:
-    server = ServerProcess(transport, tmp_path / "data")
+    server = server_process(transport, tmp_path / "data")
     await server.start()
     inbox = Inbox()
     enum, tokens = resilient(server.url, transport, ENUM, inbox, time_scale=0.01)
@@ -50,7 +50,7 @@ async def test_sigkill_restart_degrades_polls_everything_and_reconnects(
         while sent < KILL_AFTER:
             await asyncio.sleep(0.005)
         killed_at = time.monotonic()
-        await server.kill()
+        server.kill()
         await wait_state(enum, "degraded", timeout=10)
         await asyncio.sleep(0.3)
         assert sent < TOTAL, "the supervisor must still be sending while the server is down"
@@ -72,4 +72,4 @@ async def test_sigkill_restart_degrades_polls_everything_and_reconnects(
         await sup.stop()
         await tokens.aclose()
         await sup_tokens.aclose()
-        await server.kill()
+        server.kill()

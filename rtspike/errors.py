@@ -1,0 +1,7 @@
+"""Errors the CLI shows as one line (no traceback unless --debug)."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """The user asked for something we cannot do; the message says what to change."""
