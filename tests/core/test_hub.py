@@ -38,8 +38,9 @@ class FakeConn:
     async def drain(self) -> None:
         await asyncio.sleep(0)
 
-    def close(self, code: int, reason: str) -> None:
-        self.closed = (code, reason)
+    def close(self, why: AppError) -> None:
+        self.closed = (why.close_code, why.message)
+        self.ended_by = why
 
     def seqs(self, stream: str) -> list[int]:
         return [e.seq for e in self.events if e.stream == stream]

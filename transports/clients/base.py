@@ -12,7 +12,7 @@ import httpx
 
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, error_from_payload
+from rtspike.transports.core.errors import AppError, ErrorCode, error_for_close, error_from_payload
 
 MessageHandler = Callable[[MessageEvent], Awaitable[None] | None]
 
@@ -38,7 +38,8 @@ class ConnectionClosed(Exception):
 class RealtimeClient(ABC):
     """Lifecycle: ``connect`` (raises AppError when refused) -> events reach ``on_message`` in
     arrival order -> ``send`` (raises AppError when refused) -> ``close``. When the server ends
-    the connection, ``closed`` is set and ``close_code`` tells why."""
+    the connection, ``closed`` is set, ``close_code`` says whether to reconnect and
+    ``close_error`` which error ended it (the same code on every transport)."""
 
     name: str = ""
 
@@ -48,6 +49,7 @@ class RealtimeClient(ABC):
         self.closed = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
+        self.close_error: ErrorCode | None = None
         self.position = Cursor()
 
     @abstractmethod
@@ -86,10 +88,13 @@ class RealtimeClient(ABC):
             if result is not None:
                 await result
 
-    def _mark_closed(self, code: int, reason: str = "") -> None:
+    def _mark_closed(self, code: int, reason: str = "", error: ErrorCode | None = None) -> None:
+        """``error`` is what the server said before closing; without it, what the bare close
+        code stands for in the one table."""
         if not self.closed.is_set():
             self.close_code = code
             self.close_reason = reason
+            self.close_error = error if error is not None else error_for_close(code)
             self.closed.set()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError
 from rtspike.transports.core.principal import Principal
 
 __all__ = ["LiveConnection"]
@@ -28,6 +29,7 @@ class LiveConnection(Protocol):
         """Return once the connection's outgoing queue has room again (catch-up pacing)."""
         ...
 
-    def close(self, code: int, reason: str) -> None:
-        """Schedule the close; idempotent."""
+    def close(self, why: AppError) -> None:
+        """Tell the client ``why`` (the one close payload), then close with ``why.close_code``;
+        idempotent, never blocks."""
         ...

@@ -18,7 +18,7 @@ from rtspike.transports.core.bus.base import CONTROL_TOPIC, MESSAGE_TOPIC, Bus
 from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent, parse_send
-from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode
+from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.live import PAGE, LiveRegistry
 from rtspike.transports.core.log.base import Draft, MessageLog
@@ -31,6 +31,7 @@ from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.store.base import Store
 
 log = get_logger("rtspike.hub")
+SHUTTING_DOWN = "The server is restarting; reconnect in a moment."
 
 
 class Hub:
@@ -67,7 +68,7 @@ class Hub:
         self._recheck = asyncio.get_running_loop().create_task(self._recheck_loop())
 
     async def stop(self) -> None:
-        self.disconnect_all(int(CloseCode.SERVER_RESTART), "server shutting down")
+        self.disconnect_all(AppError(ErrorCode.TRANSPORT_UNAVAILABLE, SHUTTING_DOWN))
         if self._recheck is not None:
             self._recheck.cancel()
         await self.live.close()
@@ -240,9 +241,10 @@ class Hub:
     def detach(self, conn: LiveConnection, code: int | None = None, reason: str = "") -> None:
         self.live.detach(conn, code, reason)
 
-    def disconnect_all(self, code: int, reason: str) -> int:
-        """End every live connection (fault injection, maintenance); returns how many."""
-        return self.live.disconnect_all(code, reason)
+    def disconnect_all(self, why: AppError) -> int:
+        """End every live connection (fault injection, maintenance); returns how many. Each
+        client is told ``why`` (its code and close code) before its connection ends."""
+        return self.live.disconnect_all(why)
 
     @property
     def connection_count(self) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, CloseCode
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, close_code_for
 from rtspike.transports.core.fanout import Attachment, Attachments, Feed
 from rtspike.transports.core.log.base import MessageLog
 from rtspike.transports.core.logging import get_logger
@@ -60,7 +60,9 @@ class LiveRegistry:
         for stream in att.streams:
             self._feed(stream).subscribers.add(att)
         delay = max(0.0, principal.exp - self._clock())
-        att.timer = asyncio.get_running_loop().call_later(delay, self._revoked, att, "expired")
+        att.timer = asyncio.get_running_loop().call_later(
+            delay, self._revoked, att, ErrorCode.TOKEN_EXPIRED, "expired"
+        )
         self._metrics.connections.labels(conn.transport).inc()
         self._metrics.connects.labels(conn.transport).inc()
         log.info("realtime.connect", transport=conn.transport, code=None, **principal.log_fields())
@@ -91,10 +93,10 @@ class LiveRegistry:
             **conn.principal.log_fields(),
         )
 
-    def disconnect_all(self, code: int, reason: str) -> int:
+    def disconnect_all(self, why: AppError) -> int:
         atts = list(self._by_conn.values())
         for att in atts:
-            self._end(att, code, reason)
+            self._end(att, why)
         return len(atts)
 
     def deliver(self, event: MessageEvent) -> None:
@@ -117,15 +119,18 @@ class LiveRegistry:
                 and (p.session_id == msg.get("sid") or p.jti == msg.get("jti"))
             ) or (msg.get("kind") == "user" and p.iat < float(msg.get("before", 0)))
             if hit:
-                self._revoked(att, str(msg.get("kind")))
+                self._revoked(att, ErrorCode.TOKEN_REVOKED, str(msg.get("kind")))
 
     async def recheck(self, verify: Verifier) -> None:
         """Defence in depth: control publications can be missed; re-verify every connection."""
         for att in list(self._by_conn.values()):
             try:
                 await verify(att.conn.principal)
-            except AppError:
-                self._revoked(att, "recheck")
+            except AppError as exc:
+                # A refusal that is not about the token itself still ends this token's
+                # connection the same way: reconnect with a fresh one and be judged again.
+                same = close_code_for(exc.code) is CloseCode.TOKEN_EXPIRED
+                self._revoked(att, exc.code if same else ErrorCode.TOKEN_REVOKED, "recheck")
             except Exception as exc:
                 log.error("realtime.recheck_failed", error=str(exc))
 
@@ -192,7 +197,7 @@ class LiveRegistry:
                 error=str(exc),
                 **att.conn.principal.log_fields(),
             )
-            self._end(att, int(CloseCode.SERVER_RESTART), "catch-up failed; reconnect")
+            self._end(att, AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Catch-up failed; reconnect."))
             return
         finally:
             att.syncing = False
@@ -215,21 +220,32 @@ class LiveRegistry:
             **att.conn.principal.log_fields(),
         )
         self._metrics.disconnects.labels(att.conn.transport, "slow_consumer").inc()
-        self._end(att, int(CloseCode.SLOW_CONSUMER), "slow consumer; reconnect and catch up")
+        self._end(att, AppError(ErrorCode.SLOW_CONSUMER, "Too far behind; reconnect and catch up."))
 
-    def _revoked(self, att: Attachment, why: str) -> None:
+    def _revoked(self, att: Attachment, code: ErrorCode, why: str) -> None:
+        """The token stopped being valid: ``code`` says how (expired or revoked) and reaches
+        the client as data; ``why`` (expired, session, user, recheck) is for logs and metrics."""
+        error = AppError(code, _TOKEN_ENDED.get(code, _TOKEN_ENDED[ErrorCode.TOKEN_REVOKED]))
         log.info(
             "realtime.revoked",
             transport=att.conn.transport,
             reason=why,
-            code=int(CloseCode.TOKEN_EXPIRED),
+            code=error.close_code,
+            error=code.value,
             **att.conn.principal.log_fields(),
         )
         self._metrics.disconnects.labels(att.conn.transport, f"revoked_{why}").inc()
-        self._end(att, int(CloseCode.TOKEN_EXPIRED), f"token {why}; reconnect with a new token")
+        self._end(att, error)
 
-    def _end(self, att: Attachment, code: int, reason: str) -> None:
+    def _end(self, att: Attachment, why: AppError) -> None:
         if att.closed:
             return
-        att.conn.close(code, reason)
-        self.detach(att.conn, code, reason)
+        att.conn.close(why)
+        self.detach(att.conn, why.close_code, why.message)
+
+
+_TOKEN_ENDED = {
+    ErrorCode.TOKEN_EXPIRED: "The token expired; reconnect with a new token.",
+    ErrorCode.TOKEN_REVOKED: "The token was revoked; log in again or reconnect with a new token.",
+    ErrorCode.SESSION_EXPIRED: "The session has ended; log in again.",
+}

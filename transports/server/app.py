@@ -26,8 +26,8 @@ def build_app(
     transports: Iterable[str] | None = None,
     hub: Hub | None = None,
 ) -> web.Application:
-    """The hub starts with the app and stops (closing live connections with 4012) with it.
-    ``transports`` defaults to every transport in the registry."""
+    """The hub starts with the app and stops (closing live connections with SERVER_RESTART)
+    with it. ``transports`` defaults to every transport in the registry."""
     hub = hub or build_hub(settings)
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.max_message_bytes + 4096

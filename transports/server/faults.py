@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from rtspike.transports import registry
-from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, validation_error
+from rtspike.transports.core.errors import AppError, ErrorCode, validation_error
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.server.api import PREFIX
 from rtspike.transports.server.http import HUB_KEY, error_response, read_json
@@ -61,7 +61,7 @@ async def set_faults(request: web.Request) -> web.Response:
     closed = 0
     if blocked:
         closed = request.app[HUB_KEY].disconnect_all(
-            int(CloseCode.SERVER_RESTART), "realtime transport blocked"
+            AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Realtime is blocked here; use REST.")
         )
     log.warning("dev.faults", realtime_blocked=blocked, closed=closed)
     return web.json_response({"realtime_blocked": blocked, "closed": closed})

@@ -11,7 +11,13 @@ import socketio
 
 from rtspike.transports.clients.base import ConnectionClosed, MessageHandler, RealtimeClient
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, ErrorCode, error_from_payload
+from rtspike.transports.core.errors import (
+    AppError,
+    CloseCode,
+    ErrorCode,
+    closure_from_payload,
+    error_from_payload,
+)
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.socketio.client")
@@ -19,8 +25,8 @@ log = get_logger("rtspike.socketio.client")
 EVENT_SEND = "message:send"
 EVENT_NEW = "message:new"
 EVENT_ERROR = "error"
-CLOSED_BY_US = 1000
-CONNECTION_LOST = 1006
+CLOSED_BY_US = int(CloseCode.NORMAL)
+CONNECTION_LOST = int(CloseCode.ABNORMAL)
 
 
 class Client(RealtimeClient):
@@ -140,11 +146,10 @@ class Client(RealtimeClient):
             self._dispatching = False
 
     async def _on_error(self, data: Any = None) -> None:
-        code = data.get("close_code") if isinstance(data, dict) else None
-        err = data.get("error") if isinstance(data, dict) else None
-        reason = str(err.get("message", "")) if isinstance(err, dict) else ""
-        if isinstance(code, int):
-            self._mark_closed(code, reason)
+        closure = closure_from_payload(data)
+        if closure is not None:
+            code, error = closure
+            self._mark_closed(code, error.message, error.code)
         else:
             log.info("realtime.server_error", transport=self.name, error=str(data)[:200])
 

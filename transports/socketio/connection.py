@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from engineio import packet as eio_packet
 
 from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError
 from rtspike.transports.core.principal import Principal
 from rtspike.transports.socketio.engine import DirectWriter, frame, writer_of
 
@@ -29,7 +30,7 @@ _DRAIN_CHECK_S = 0.1
 
 
 class Closer(Protocol):
-    def schedule_close(self, conn: SioConnection, code: int, reason: str) -> None: ...
+    def schedule_close(self, conn: SioConnection, why: AppError) -> None: ...
 
 
 class PacketCache:
@@ -117,12 +118,12 @@ class SioConnection:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), _DRAIN_CHECK_S)
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, why: AppError) -> None:
         if self.closing:
             return
         self.closing = True
-        self.close_code = code
-        self._closer.schedule_close(self, code, reason)
+        self.close_code = why.close_code
+        self._closer.schedule_close(self, why)
 
     def peer_gone(self) -> None:
         """The client ended the session; nothing more will be written."""

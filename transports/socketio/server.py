@@ -39,28 +39,10 @@ SHUTDOWN_GRACE_S = 0.3
 MIN_PING_TIMEOUT_S = 5.0
 SIO_KEY: web.AppKey[SocketIOServer] = web.AppKey("socketio_server")
 
-_CLOSE_ERRORS = {
-    int(CloseCode.TOKEN_EXPIRED): ErrorCode.TOKEN_EXPIRED,
-    int(CloseCode.SLOW_CONSUMER): ErrorCode.SLOW_CONSUMER,
-    int(CloseCode.RATE_LIMITED): ErrorCode.RATE_LIMITED,
-    int(CloseCode.AUTH_INVALID): ErrorCode.AUTH_REQUIRED,
-    int(CloseCode.FORBIDDEN_ROLE): ErrorCode.FORBIDDEN_ROLE,
-    int(CloseCode.PROTOCOL_ERROR): ErrorCode.VALIDATION_ERROR,
-}
-
-
-def close_payload(code: int, reason: str) -> dict[str, Any]:
-    """The ``error`` event that ends a live connection: the one error shape plus the close code
-    a ws client would have seen."""
-    err = AppError(_CLOSE_ERRORS.get(code, ErrorCode.INTERNAL), reason, status=None)
-    return {**err.to_dict(), "close_code": code}
-
 
 def refusal(exc: AppError) -> socketio.exceptions.ConnectionRefusedError:
     """connect_error data = the error body plus its close code; JS sees it as ``err.data``."""
-    return socketio.exceptions.ConnectionRefusedError(
-        exc.message, {**exc.to_dict(), "close_code": exc.close_code}
-    )
+    return socketio.exceptions.ConnectionRefusedError(exc.message, exc.close_payload())
 
 
 class SocketIOServer:
@@ -184,16 +166,16 @@ class SocketIOServer:
         return {"ok": False, **exc.to_dict()}
 
     # server-initiated close ---------------------------------------------------------------------
-    def schedule_close(self, conn: SioConnection, code: int, reason: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._close(conn, code, reason))
+    def schedule_close(self, conn: SioConnection, why: AppError) -> None:
+        task = asyncio.get_running_loop().create_task(self._close(conn, why))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _close(self, conn: SioConnection, code: int, reason: str) -> None:
+    async def _close(self, conn: SioConnection, why: AppError) -> None:
         """``error`` {error, close_code} then DISCONNECT, in order behind what was pushed. A
         client that stops reading never gets them: its transport is cut after a grace period."""
         try:
-            await self.sio.emit(EVENT_ERROR, close_payload(code, reason), to=conn.sid)
+            await self.sio.emit(EVENT_ERROR, why.close_payload(), to=conn.sid)
             await self.sio.disconnect(conn.sid)
         except Exception as exc:
             log.info(
@@ -216,8 +198,8 @@ class SocketIOServer:
                 writer.transport.abort()
 
     async def _shutting_down(self, _: web.Application) -> None:
-        """Runs before the hub closes every connection with 4012. aiohttp stops reading from
-        its connections during shutdown, so clients' close replies never arrive: end the TCP
+        """Runs before the hub closes every connection with SERVER_RESTART. aiohttp stops reading
+        from its connections during shutdown, so clients' close replies never arrive: end the TCP
         connections as soon as the error and DISCONNECT packets are out."""
         self._stopping = True
 

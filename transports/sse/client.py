@@ -17,13 +17,13 @@ from httpx_sse import ServerSentEvent, aconnect_sse
 
 from rtspike.transports.clients.base import RealtimeClient, error_of_response
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, closure_from_payload
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.sse.client")
 STREAM_PATH = "/realtime/sse"
 SEND_PATH = "/api/v1/messages"
-ABNORMAL = 1006
+ABNORMAL = int(CloseCode.ABNORMAL)
 OPEN_TIMEOUT_S = 10.0
 
 
@@ -84,6 +84,7 @@ class Client(RealtimeClient):
 
     async def _read(self, events: AsyncGenerator[ServerSentEvent, None]) -> None:
         code, reason = ABNORMAL, "stream ended without a close event"
+        error: ErrorCode | None = None
         try:
             async for sse in events:
                 if self._paused:
@@ -91,7 +92,7 @@ class Client(RealtimeClient):
                 if sse.event == "message":
                     await self._deliver(sse.data)
                 elif sse.event == "error":
-                    code, reason = self._close_event(sse.data)
+                    code, reason, error = self._close_event(sse.data)
                     break
         except asyncio.CancelledError:
             if self._paused:
@@ -99,7 +100,7 @@ class Client(RealtimeClient):
             raise
         except (httpx.HTTPError, OSError) as exc:
             reason = f"stream failed: {type(exc).__name__}"
-        self._mark_closed(code, reason)
+        self._mark_closed(code, reason, error)
 
     async def _deliver(self, data: str) -> None:
         try:
@@ -113,13 +114,15 @@ class Client(RealtimeClient):
             log.exception("client.handler_failed", transport=self.name, id=event.id)
 
     @staticmethod
-    def _close_event(data: str) -> tuple[int, str]:
+    def _close_event(data: str) -> tuple[int, str, ErrorCode | None]:
         try:
-            payload = json.loads(data)
-            code = int(payload["close_code"])
-            return code, str(payload.get("error", {}).get("message", ""))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return int(CloseCode.PROTOCOL_ERROR), "malformed close event"
+            closure = closure_from_payload(json.loads(data))
+        except ValueError:
+            closure = None
+        if closure is None:
+            return int(CloseCode.PROTOCOL_ERROR), "malformed close event", None
+        code, error = closure
+        return code, error.message, error.code
 
     async def _post(self, path: str, content: str | bytes) -> httpx.Response:
         headers = {

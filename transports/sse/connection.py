@@ -24,7 +24,7 @@ from typing import Any
 
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import CloseCode, ErrorCode
+from rtspike.transports.core.errors import AppError, CloseCode
 from rtspike.transports.core.principal import Principal
 
 TRANSPORT = "sse"
@@ -89,22 +89,10 @@ class Flusher:
             conn.flush()
 
 
-def error_frame(code: int, reason: str) -> bytes:
-    """The last event of a server-ended stream: the AppError shape plus the close code."""
-    if code == CloseCode.TOKEN_EXPIRED:
-        err = ErrorCode.TOKEN_EXPIRED if "expired" in reason else ErrorCode.TOKEN_REVOKED
-    elif code == CloseCode.SLOW_CONSUMER:
-        err = ErrorCode.SLOW_CONSUMER
-    elif code == CloseCode.RATE_LIMITED:
-        err = ErrorCode.RATE_LIMITED
-    elif code == CloseCode.FORBIDDEN_ROLE:
-        err = ErrorCode.FORBIDDEN_ROLE
-    elif code == CloseCode.AUTH_INVALID:
-        err = ErrorCode.AUTH_REQUIRED
-    else:
-        err = ErrorCode.INTERNAL
-    body = {"error": {"code": err.value, "message": reason, "details": {}}, "close_code": code}
-    return b"event: error\ndata: %b\n\n" % json.dumps(body, separators=(",", ":")).encode()
+def error_frame(why: AppError) -> bytes:
+    """The last event of a server-ended stream: the one close payload."""
+    body = json.dumps(why.close_payload(), separators=(",", ":")).encode()
+    return b"event: error\ndata: %b\n\n" % body
 
 
 class SseConnection:
@@ -127,6 +115,7 @@ class SseConnection:
         self._encode = CursorEncoder()
         self.close_code: int | None = None
         self.close_reason = ""
+        self.ended_by: AppError | None = None
         self._sock = sock
         self._writer = writer
         self._protocol = writer.protocol
@@ -173,11 +162,12 @@ class SseConnection:
             self._wake()
             await fut
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, why: AppError) -> None:
         if self._closing:
             return
         self._closing = True
-        self.close_code, self.close_reason = code, reason
+        self.ended_by = why
+        self.close_code, self.close_reason = why.close_code, why.message
         self._wake()
 
     @property
@@ -272,11 +262,12 @@ class SseConnection:
         it within a short grace is cut off. A slow consumer's backlog is dropped: it resumes
         from the last id it actually received."""
         self._release_room()
-        if self._gone or self._sock.is_closing() or self.close_code is None:
+        why = self.ended_by
+        if self._gone or self._sock.is_closing() or why is None:
             return
-        if self.close_code == CloseCode.SLOW_CONSUMER:
+        if why.close_code == CloseCode.SLOW_CONSUMER:
             self._queue.clear()
-        self._queue.append(error_frame(self.close_code, self.close_reason))
+        self._queue.append(error_frame(why))
         self._write_queue()
         try:
             async with asyncio.timeout(CLOSE_GRACE_S):

@@ -19,7 +19,14 @@ from websockets.exceptions import ConnectionClosed as WsClosed
 
 from rtspike.transports.clients.base import ConnectionClosed, MessageHandler, RealtimeClient
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, ErrorCode, error_from_payload
+from rtspike.transports.core.errors import (
+    AppError,
+    CloseCode,
+    ErrorCode,
+    closure_from_payload,
+    error_for_close,
+    error_from_payload,
+)
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.ws.frames import MESSAGE_PREFIX
 
@@ -29,11 +36,7 @@ _wire_log = logging.getLogger("rtspike.ws.client.wire")
 _wire_log.setLevel(logging.INFO)
 PATH = "/realtime/ws"
 REPLY_TIMEOUT_S = 10.0
-_CLOSE_ERRORS = {
-    4501: ErrorCode.AUTH_REQUIRED,
-    4503: ErrorCode.FORBIDDEN_ROLE,
-    4001: ErrorCode.TOKEN_EXPIRED,
-}
+ABNORMAL = int(CloseCode.ABNORMAL)
 
 
 def ws_url(base_url: str) -> str:
@@ -64,6 +67,7 @@ class Client(RealtimeClient):
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._anonymous: deque[asyncio.Future[dict[str, Any]]] = deque()
         self._paused = False
+        self._ended_by: AppError | None = None
 
     async def connect(self, token: str, cursor: str | None = None) -> None:
         ws = await connect(
@@ -83,9 +87,9 @@ class Client(RealtimeClient):
             await ws.send(json.dumps(frame))
             reply = json.loads(await asyncio.wait_for(ws.recv(), self.open_timeout))
         except WsClosed as exc:
-            code = exc.rcvd.code if exc.rcvd is not None else 1006
+            code = exc.rcvd.code if exc.rcvd is not None else ABNORMAL
             raise AppError(
-                _CLOSE_ERRORS.get(code, ErrorCode.INTERNAL),
+                error_for_close(code) or ErrorCode.INTERNAL,
                 f"connection closed during auth ({code})",
             ) from None
         except BaseException:
@@ -164,7 +168,7 @@ class Client(RealtimeClient):
             await ws.send(raw if raw is not None else json.dumps(frame))
             return await asyncio.wait_for(fut, REPLY_TIMEOUT_S)
         except WsClosed as exc:
-            code = exc.rcvd.code if exc.rcvd is not None else 1006
+            code = exc.rcvd.code if exc.rcvd is not None else ABNORMAL
             raise ConnectionClosed(code, exc.rcvd.reason if exc.rcvd else "") from None
         finally:
             if frame is not None and not anonymous:
@@ -173,7 +177,7 @@ class Client(RealtimeClient):
                 self._anonymous.remove(fut)
 
     async def _read(self, ws: ClientConnection) -> None:
-        code, reason = 1006, ""
+        code, reason = ABNORMAL, ""
         try:
             async for raw in ws:
                 if isinstance(raw, bytes):
@@ -193,12 +197,18 @@ class Client(RealtimeClient):
             log.error("ws.client_reader_failed", error=str(exc))
             await ws.close()
         self._fail_pending(code, reason)
-        self._mark_closed(code, reason)
+        said = self._ended_by
+        self._mark_closed(code, reason, said.code if said is not None else None)
 
     def _on_reply(self, frame: Any) -> None:
         if not isinstance(frame, dict):
             return
         kind = frame.get("type")
+        closure = closure_from_payload(frame) if kind == "error" else None
+        if closure is not None:
+            # The server is ending the connection and says why; the close follows.
+            self._ended_by = closure[1]
+            return
         if kind == "message":
             log.warning("ws.client_unexpected_message_frame")
             return

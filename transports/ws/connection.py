@@ -19,10 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import CloseCode
+from rtspike.transports.core.errors import AppError, CloseCode
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.ws.frames import FrameCache
+from rtspike.transports.ws.frames import FrameCache, close_text, text_frame
 
 log = get_logger("rtspike.ws")
 CLOSE_GRACE_S = 2.0
@@ -106,11 +106,11 @@ class WsConnection:
             else:
                 await self._wait_writable()
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, why: AppError) -> None:
         if self._closing:
             return
-        self._stop(code, reason)
-        task = asyncio.get_running_loop().create_task(self._close(code, reason))
+        self._stop(why.close_code, why.message)
+        task = asyncio.get_running_loop().create_task(self._close(why))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -123,7 +123,7 @@ class WsConnection:
     def peer_gone(self, code: int | None) -> None:
         """The socket ended without our close(): drop whatever was still queued."""
         if not self._closing:
-            self._stop(code if code is not None else 1006, "peer closed")
+            self._stop(code if code is not None else int(CloseCode.ABNORMAL), "peer closed")
 
     @property
     def closing(self) -> bool:
@@ -219,9 +219,14 @@ class WsConnection:
             self._writer.cancel()
         self._room.set()
 
-    async def _close(self, code: int, reason: str) -> None:
-        message = reason.encode()[:_MAX_REASON_BYTES]
+    async def _close(self, why: AppError) -> None:
+        code = why.close_code
+        message = why.message.encode()[:_MAX_REASON_BYTES]
         slow = code == int(CloseCode.SLOW_CONSUMER)
+        sock = self._sock
+        if sock is not None and not sock.is_closing():
+            # Behind whatever already reached the transport, ahead of the close frame.
+            sock.write(text_frame(close_text(why).encode()))
         try:
             async with asyncio.timeout(CLOSE_GRACE_S):
                 await self._ws.close(code=code, message=message, drain=not slow)

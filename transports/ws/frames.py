@@ -48,6 +48,12 @@ def error_frame(exc: AppError, request_id: str | int | None = None) -> bytes:
     return text_frame(error_text(exc, request_id).encode())
 
 
+def close_text(why: AppError) -> str:
+    """The frame sent just before the server ends a connection (or refuses one): the one close
+    payload, so a client tells a logout from an expiry without parsing the close reason."""
+    return json.dumps({"type": "error", **why.close_payload()}, separators=(",", ":"))
+
+
 def ack_frame(event: MessageEvent, request_id: str | int | None) -> bytes:
     head = json.dumps({"type": "ack", "id": request_id}, separators=(",", ":"))[:-1]
     return text_frame(f'{head},"message":{event.wire()}}}'.encode())

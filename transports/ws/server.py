@@ -3,8 +3,10 @@
 Protocol (JSON text frames): the first frame authenticates (``auth``), then ``message.send``
 is answered by ``ack`` or ``error`` carrying the request ``id``, the server pushes ``message``,
 and ``ping`` gets ``pong``. Refusals are an ``error`` frame followed by the close code of the
-error (4501, 4503, 4001...). Bad frames after auth get an error frame and change nothing; the
-connection stays open so that one buggy client call does not cost the user the connection.
+error (``CloseCode``). A server-ended connection gets the same: an ``error`` frame with the
+error and its ``close_code`` (so a logout and an expiry differ), then the close. Bad frames
+after auth get an error frame and change nothing; the connection stays open so that one buggy
+client call does not cost the user the connection.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from aiohttp import WSMsgType, web
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.errors import (
     AppError,
-    CloseCode,
     ErrorCode,
     auth_required,
     validation_error,
@@ -26,7 +27,7 @@ from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
 from rtspike.transports.ws.connection import CLOSE_GRACE_S, Flusher, WsConnection
-from rtspike.transports.ws.frames import FrameCache, ack_frame, encode, error_frame, error_text
+from rtspike.transports.ws.frames import FrameCache, ack_frame, close_text, encode, error_frame
 
 log = get_logger("rtspike.ws")
 NAME = "ws"
@@ -81,7 +82,7 @@ class WsEndpoint:
                     error=str(exc),
                     **principal.log_fields(),
                 )
-                conn.close(int(CloseCode.SERVER_RESTART), "server busy; reconnect")
+                conn.close(AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Server busy; reconnect."))
                 return ws
             conn.send_frame(
                 encode(
@@ -155,7 +156,7 @@ class WsEndpoint:
                 "realtime.auth_failed", transport=NAME, code=exc.code.value, reason=exc.message
             )
         try:
-            await ws.send_str(error_text(exc))
+            await ws.send_str(close_text(exc))
             await ws.close(code=exc.close_code, message=exc.message.encode()[:123])
         except (ConnectionError, RuntimeError):
             pass

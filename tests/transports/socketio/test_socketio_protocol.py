@@ -112,7 +112,7 @@ async def test_server_shutdown_closes_clients_with_4012(tmp_path: Path) -> None:
         await node.server.close()
         codes = [await rec.wait_closed(timeout=5.0) for rec in recs]
         assert codes == [4012, 4012, 4012]
-        assert all("shutting down" in rec.client.close_reason for rec in recs)
+        assert all(rec.client.close_error == ErrorCode.TRANSPORT_UNAVAILABLE for rec in recs)
     finally:
         await harness.aclose()
 
@@ -140,10 +140,10 @@ class _FakeSocket:
 
 class _Closer:
     def __init__(self) -> None:
-        self.calls: list[tuple[int, str]] = []
+        self.calls: list[AppError] = []
 
-    def schedule_close(self, conn: SioConnection, code: int, reason: str) -> None:
-        self.calls.append((code, reason))
+    def schedule_close(self, conn: SioConnection, why: AppError) -> None:
+        self.calls.append(why)
 
 
 async def test_push_refuses_over_the_bound_and_drain_waits_for_room() -> None:
@@ -157,9 +157,10 @@ async def test_push_refuses_over_the_bound_and_drain_waits_for_room() -> None:
     for _ in range(2):
         sock.queue.get_nowait()
     await asyncio.wait_for(drained, 1.0)
-    conn.close(4008, "slow")
-    conn.close(4008, "slow")
-    assert closer.calls == [(4008, "slow")]
+    slow = AppError(ErrorCode.SLOW_CONSUMER, "slow")
+    conn.close(slow)
+    conn.close(slow)
+    assert closer.calls == [slow] and conn.close_code == 4008
     assert conn.push(events[-1]) is True and conn.queued == 2, "a closing connection takes no more"
 
 

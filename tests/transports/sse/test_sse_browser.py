@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.sse import server as sse_server
 from tests.contract.conftest import Harness, contract_settings, start_node
 
@@ -100,7 +101,7 @@ async def test_event_source_with_ticket_receives_and_resumes_after_server_close(
         app = h.nodes[0].server.app
         assert app is not None
         for conn in sse_server.connections(app):
-            conn.close(4012, "server restart")
+            conn.close(AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "server restart"))
         await page.wait_for_function("window.ends.length === 1", timeout=5000)
         assert await page.evaluate("window.ends[0].close_code") == 4012
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.principal import Principal, Role
 from rtspike.transports.sse.connection import CursorEncoder, Flusher, SseConnection
 from tests.factories import make_event
@@ -116,7 +117,7 @@ async def test_stalled_socket_queues_up_to_the_bound_then_refuses() -> None:
     writer.resume()
     await asyncio.sleep(0.01)
     assert [json.loads(f.split(b"data: ")[1])["seq"] for f in sock.events()] == [1, 2, 3, 4]
-    conn.close(4001, "token expired; reconnect")
+    conn.close(AppError(ErrorCode.TOKEN_EXPIRED, "token expired; reconnect"))
     await asyncio.wait_for(runner, 1)
     last = json.loads(sock.events()[-1].split(b"data: ")[1])
     assert last["close_code"] == 4001 and last["error"]["code"] == "TOKEN_EXPIRED"
@@ -132,7 +133,7 @@ async def test_drain_waits_for_the_peer() -> None:
     assert not drained.done()
     writer.resume()
     await asyncio.wait_for(drained, 1)
-    conn.close(4012, "bye")
+    conn.close(AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "bye"))
     await asyncio.wait_for(runner, 1)
 
 
@@ -142,7 +143,7 @@ async def test_slow_consumer_close_drops_backlog_and_aborts_a_stuck_peer() -> No
     writer.protocol.writing_paused = True
     conn.push(event(1))
     conn.push(event(2))
-    conn.close(4008, "slow consumer; reconnect and catch up")
+    conn.close(AppError(ErrorCode.SLOW_CONSUMER, "slow consumer; reconnect and catch up"))
     await asyncio.wait_for(runner, 3)
     frames = sock.events()
     assert len(frames) == 1 and b'"close_code":4008' in frames[0]

@@ -17,6 +17,7 @@ from aiohttp import web
 from structlog.testing import capture_logs
 
 from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.users import DEV_PASSWORD
 from rtspike.transports.server.app import build_app
 from rtspike.transports.server.http import HUB_KEY
@@ -234,11 +235,11 @@ async def test_server_ended_stream_sends_error_event_then_eof(h: Harness) -> Non
     async with sse(h, token) as s:
         await s.block()
         [conn] = sse_server.connections(app)
-        conn.close(4012, "server restart")
+        conn.close(AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "server restart"))
         end = await s.event()
         assert end["event"] == "error"
         assert json.loads(end["data"]) == {
-            "error": {"code": "INTERNAL", "message": "server restart", "details": {}},
+            "error": {"code": "TRANSPORT_UNAVAILABLE", "message": "server restart", "details": {}},
             "close_code": 4012,
         }
         with pytest.raises(StopAsyncIteration):

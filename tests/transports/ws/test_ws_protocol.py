@@ -49,7 +49,7 @@ async def test_first_frame_must_be_auth(node: Node, first: str | bytes) -> None:
     ws = await raw(node)
     await ws.send(first)
     frame = await recv_json(ws)
-    assert frame == {"type": "error", "error": frame["error"]}
+    assert frame == {"type": "error", "error": frame["error"], "close_code": 4501}
     assert frame["error"]["code"] == "AUTH_REQUIRED"
     assert await closed_with(ws) == 4501
 
@@ -190,6 +190,9 @@ async def test_server_shutdown_closes_clients_with_4012(harness: Harness, node: 
     ws, _ = await authed(harness, node, SUP1)
     await node.server.close()
     assert await rec.wait_closed(timeout=5.0) == 4012
+    said = await recv_json(ws)
+    assert said["type"] == "error" and said["close_code"] == 4012
+    assert said["error"]["code"] == "TRANSPORT_UNAVAILABLE"
     assert await closed_with(ws) == 4012
 
 

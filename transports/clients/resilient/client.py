@@ -4,8 +4,8 @@
 and full jitter; after ``max_failures`` failed connects, or at once when the realtime route is
 refused while REST answers, it goes ``degraded``: REST polling on a growing schedule (5, 10,
 30, 60 s by default), probing the transport after every poll and returning to ``connected``
-when it works. Terminal refusals (close codes 4500-4999, AUTH_REQUIRED after a failed refresh,
-FORBIDDEN_ROLE) end in ``disconnected``. Whatever path an event takes, the handler sees it
+when it works. Terminal refusals (the terminal close-code range, AUTH_REQUIRED after a failed
+refresh, FORBIDDEN_ROLE) end in ``disconnected``. Whatever path an event takes, the handler sees it
 exactly once, in per-stream order (see resilient_delivery).
 """
 
@@ -41,7 +41,7 @@ from rtspike.transports.clients.resilient.state import (
     Terminal,
 )
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, ErrorCode, close_code_should_reconnect
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, should_reconnect
 from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.logging import get_logger
 
@@ -195,7 +195,7 @@ class ResilientClient:
                     continue
             failures = 0
             code = await self._connected(client)
-            if not close_code_should_reconnect(code):
+            if not should_reconnect(code):
                 raise Terminal(f"CLOSE_{code}")
             await self._sleep(full_jitter(0, *self._backoff, self.rng))
 
@@ -255,11 +255,11 @@ class ResilientClient:
             closed.cancel()
             resync.cancel()
         code = client.close_code if client.closed.is_set() else None
-        code = 4012 if code is None else code
+        code = int(CloseCode.SERVER_RESTART) if code is None else code
         self.tracker.last_error = f"CLOSE_{code}"
         await self._drop_client()
         log.info("client.dropped", transport=self.transport, code=code)
-        if code == 4001:
+        if code == CloseCode.TOKEN_EXPIRED:
             self.tokens.expired = True
         return code
 

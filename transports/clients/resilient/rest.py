@@ -157,7 +157,7 @@ class SessionTokens:
 
 class TokenKeeper:
     """The client's current token. ``expired`` marks it refused by a live connection (close
-    4001), so the next ``get`` asks the provider for a refreshed one."""
+    code TOKEN_EXPIRED), so the next ``get`` asks the provider for a refreshed one."""
 
     def __init__(self, provider: TokenProvider) -> None:
         self.provider = provider

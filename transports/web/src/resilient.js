@@ -5,6 +5,7 @@
 
 import { AUTH_CODES, ApiError, PAGE, TransportError, errorFromPayload, toTransportError } from "./api.js";
 import { Cursor, uuid7 } from "./cursor.js";
+import { CLOSE, shouldReconnect } from "./protocol.js";
 
 export { ApiClient, ApiError, TransportError, errorFromPayload, withTimeout } from "./api.js";
 export { Cursor, uuid7 } from "./cursor.js";
@@ -32,11 +33,11 @@ export async function probeUnavailable(url) {
 function isTerminal(err) {
   const close = err.closeCode;
   if (err.code === "FORBIDDEN_ROLE") return true;
-  return close != null && close >= 4500 && close <= 4999 && !isAuth(err);
+  return close != null && !shouldReconnect(close) && !isAuth(err);
 }
 
 function isAuth(err) {
-  return AUTH_CODES.has(err.code) || err.closeCode === 4001 || err.closeCode === 4501;
+  return AUTH_CODES.has(err.code) || err.closeCode === CLOSE.TOKEN_EXPIRED || err.closeCode === CLOSE.AUTH_INVALID;
 }
 
 export class ResilientClient {

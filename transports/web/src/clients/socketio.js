@@ -1,6 +1,7 @@
 // Socket.IO transport: the npm socket.io-client, WebSocket only, its own reconnection off (the
 // resilient client reconnects), function-form auth so each attempt reads the current values.
 import { io } from "socket.io-client";
+import { CLOSE } from "../protocol.js";
 import { TransportError, errorFromPayload } from "../resilient.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -54,7 +55,7 @@ export function createSocketIoTransport(baseUrl = location.origin) {
         socket.on("disconnect", (reason) => {
           if (!connected) return;
           const err = lastError ? errorFromPayload(lastError) : null;
-          const closeCode = lastError?.close_code ?? (reason === "io client disconnect" ? 1000 : 1006);
+          const closeCode = lastError?.close_code ?? (reason === "io client disconnect" ? CLOSE.NORMAL : CLOSE.ABNORMAL);
           onClose({ closeCode, code: err?.code ?? null, message: err?.message ?? reason });
         });
       }),

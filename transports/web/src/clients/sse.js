@@ -1,5 +1,6 @@
 // SSE transport: native EventSource with a one-time ticket (a JWT never sits in a URL) and the
 // cursor in the query of each new URL; upstream sends go through POST /api/v1/messages.
+import { CLOSE } from "../protocol.js";
 import { TransportError, errorFromPayload } from "../resilient.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -52,7 +53,7 @@ export function createSseTransport(baseUrl = location.origin, api) {
           es.close();
           if (!open) return fail(new TransportError("sse refused or unreachable"));
           const err = serverError ? errorFromPayload(serverError) : null;
-          onClose({ closeCode: serverError?.close_code ?? 1006, code: err?.code ?? null, message: err?.message ?? "" });
+          onClose({ closeCode: serverError?.close_code ?? CLOSE.ABNORMAL, code: err?.code ?? null, message: err?.message ?? "" });
         });
       });
     },

@@ -1,4 +1,5 @@
 // Raw WebSocket transport: native WebSocket, first-frame auth, request ids for acks.
+import { CLOSE } from "../protocol.js";
 import { ApiError, TransportError, errorFromPayload, withTimeout } from "../resilient.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -30,7 +31,7 @@ export function createWsTransport(baseUrl = location.origin) {
             return withTimeout(reply, SEND_TIMEOUT_MS, "ws send").finally(() => pending.delete(id));
           },
           close() {
-            ws.close(1000);
+            ws.close(CLOSE.NORMAL);
           },
         };
         ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token, cursor }));

@@ -1,0 +1,21 @@
+// The wire constants of the browser clients. Python defines them (core/errors.py CloseCode
+// and its reconnect rule); tests/web/test_protocol_agreement.py fails when the two drift.
+
+export const CLOSE = Object.freeze({
+  NORMAL: 1000,
+  ABNORMAL: 1006,
+  TOKEN_EXPIRED: 4001,
+  SLOW_CONSUMER: 4008,
+  SERVER_RESTART: 4012,
+  RATE_LIMITED: 4029,
+  PROTOCOL_ERROR: 4400,
+  AUTH_INVALID: 4501,
+  FORBIDDEN_ROLE: 4503,
+});
+
+/** Close codes in [first, last] are terminal; every other close is worth a reconnect. */
+export const TERMINAL_RANGE = Object.freeze([4500, 4999]);
+
+export function shouldReconnect(closeCode) {
+  return !(closeCode >= TERMINAL_RANGE[0] && closeCode <= TERMINAL_RANGE[1]);
+}
