@@ -20,6 +20,7 @@ from rtspike.transports.core.logging import configure_logging
 BENCHES = [
     "rtspike.commands.bench_core",
     "rtspike.commands.bench_fanout",
+    "rtspike.commands.bench_peers",
 ]
 
 

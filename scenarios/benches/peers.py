@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,9 +116,7 @@ async def measure_once(
             "window_s": shape.window_s,
             "server_pids": [srv.pid],
         }
-        return await loadgen.run_worker(
-            "rtspike.scenarios.peers.worker:run", params, timeout_s=600
-        )
+        return await loadgen.run_worker("rtspike.scenarios.peers.worker:run", params, timeout_s=600)
     finally:
         await srv.stop()
 
@@ -220,7 +219,7 @@ async def run(
     baseline_names: list[str] | None,
     shape: Shape,
     out_root: Path | None = None,
-    progress: Any = None,
+    progress: Callable[[int, Target], None] | None = None,
 ) -> tuple[Path, dict[tuple[str, str], dict[str, tuple[float, float]]], list[Target]]:
     quiet_libraries()
     baselines = peers.available(baseline_names)
@@ -228,7 +227,9 @@ async def run(
     run_id = new_run_id()
     folder = (out_root or default_root()) / run_id
     started = datetime.now(UTC)
-    orch = Orchestrator(Path(tempfile.mkdtemp(prefix="rtspike-peers-")), {"RTSPIKE_ACCESS_TTL_S": "7200"})
+    orch = Orchestrator(
+        Path(tempfile.mkdtemp(prefix="rtspike-peers-")), {"RTSPIKE_ACCESS_TTL_S": "7200"}
+    )
     runs: dict[str, list[dict[str, float]]] = {t.name: [] for t in ts}
     load: list[float] = []
     try:
@@ -270,12 +271,18 @@ async def run(
     return folder, table, ts
 
 
-def main(transports: list[str], baseline_names: list[str] | None, shape: Shape) -> int:
-    return asyncio.run(_main(transports, baseline_names, shape))
-
-
-async def _main(transports: list[str], baseline_names: list[str] | None, shape: Shape) -> int:
+def main(
+    transports: list[str],
+    baseline_names: list[str] | None,
+    shape: Shape,
+    out_root: Path | None = None,
+) -> int:
+    """Run, print the ratio table, write it beside the results; 1 if anything went missing."""
+    from rtspike.console import console
     from rtspike.scenarios.benches.peers_table import print_table
 
-    folder, table, ts = await run(transports, baseline_names, shape)
+    def progress(round_no: int, target: Target) -> None:
+        console.print(f"round {round_no + 1}/{shape.repeats}: {target.label}", markup=False)
+
+    folder, table, ts = asyncio.run(run(transports, baseline_names, shape, out_root, progress))
     return print_table(folder, table, ts)

@@ -1,5 +1,5 @@
-"""The ratio table of `rtspike bench peers`, printed and written beside the results
-(``peers.txt``), so the figures a note quotes are the ones the run wrote."""
+"""The ratio tables of `rtspike bench peers`, printed and written beside the results
+(``peers.txt``), so that the figures a note quotes are the ones the run wrote."""
 
 from __future__ import annotations
 
@@ -21,6 +21,15 @@ COLUMNS = (
     ("p99_ratio", "p99"),
     ("p999_ratio", "p99.9"),
 )
+ABSOLUTE = (
+    ("server_us_per_delivery", "CPU us/deliv", "{:.2f}"),
+    ("deliveries_per_s", "deliv/s", "{:,.0f}"),
+    ("open_server_us_per_delivery", "open CPU us", "{:.2f}"),
+    ("latency_p50_ms", "p50 ms", "{:.1f}"),
+    ("latency_p99_ms", "p99 ms", "{:.1f}"),
+    ("latency_p999_ms", "p99.9 ms", "{:.1f}"),
+    ("missing", "missing", "{:.0f}"),
+)
 
 
 def _cell(row: dict[str, tuple[float, float]], metric: str) -> str:
@@ -30,7 +39,7 @@ def _cell(row: dict[str, tuple[float, float]], metric: str) -> str:
     return f"{value:.2f} ±{spread / 2:.2f}"
 
 
-def _absolute(folder: Path) -> list[dict[str, str]]:
+def _summaries(folder: Path) -> list[dict[str, str]]:
     with (folder / "metrics.csv").open() as fh:
         return [
             r
@@ -39,53 +48,58 @@ def _absolute(folder: Path) -> list[dict[str, str]]:
         ]
 
 
-def build(folder: Path, table: Ratios, targets: list[Target]) -> tuple[Table, Table, int]:
+def ratio_table(table: Ratios, targets: list[Target]) -> Table:
+    """Same protocol pairs (and Socket.IO vs rtspike ws)."""
     by = {t.name: t for t in targets}
-    ratios = Table(
-        title="rtspike / bare library, same run (median of per-round ratios ± half the spread)"
-    )
+    out = Table(title="rtspike / bare library, same run: median of per-round ratios ± half spread")
     for col in ("rtspike", "vs", *[c[1] for c in COLUMNS]):
-        ratios.add_column(col, justify="right")
+        out.add_column(col, justify="right")
     for (ours, other), row in table.items():
-        if by[other].receiver != by[ours].receiver and other != "ws":
-            continue
-        ratios.add_row(ours, by[other].label, *[_cell(row, m) for m, _ in COLUMNS])
-    absolute = Table(title="absolute figures (median of rounds)")
-    for col in ("target", "CPU us/deliv", "deliv/s", "p50 ms", "p99 ms", "p99.9 ms", "missing"):
-        absolute.add_column(col, justify="right")
-    rows = _absolute(folder)
+        if by[other].receiver == by[ours].receiver or by[other].peer is None:
+            out.add_row(ours, other, *[_cell(row, m) for m, _ in COLUMNS])
+    return out
+
+
+def cross_table(table: Ratios, targets: list[Target]) -> Table:
+    own = [t.name for t in targets if t.peer is None]
+    out = Table(title="server CPU per delivery: every rtspike transport / every baseline")
+    out.add_column("baseline")
+    for o in own:
+        out.add_column(o, justify="right")
+    for t in targets:
+        if t.peer is not None:
+            out.add_row(t.name, *[_cell(table.get((o, t.name), {}), "cpu_ratio") for o in own])
+    return out
+
+
+def absolute_table(folder: Path, targets: list[Target]) -> tuple[Table, int]:
+    """Median of rounds per target, and the total of deliveries that never arrived."""
+    rows = _summaries(folder)
+    out = Table(title="absolute figures (median of rounds)")
+    for col in ("target", "what", *[c[1] for c in ABSOLUTE]):
+        out.add_column(col, justify="right")
     missing = 0
     for t in targets:
         case = RTSPIKE if t.peer is None else t.name
-        got = {r["metric"]: float(r["value"]) for r in rows if r["case"] == case and r["transport"] == t.receiver}
+        got = {
+            r["metric"]: float(r["value"])
+            for r in rows
+            if r["case"] == case and r["transport"] == t.receiver
+        }
         missing += int(got.get("missing", 0))
-        absolute.add_row(
-            t.label,
-            f"{got.get('server_us_per_delivery', float('nan')):.1f}",
-            f"{got.get('deliveries_per_s', float('nan')):,.0f}",
-            f"{got.get('latency_p50_ms', float('nan')):.1f}",
-            f"{got.get('latency_p99_ms', float('nan')):.1f}",
-            f"{got.get('latency_p999_ms', float('nan')):.1f}",
-            f"{got.get('missing', 0):.0f}",
-        )
-    cross = Table(title="server CPU per delivery, every rtspike transport / every baseline")
-    own = [t.name for t in targets if t.peer is None]
-    cross.add_column("baseline")
-    for o in own:
-        cross.add_column(o, justify="right")
-    for t in targets:
-        if t.peer is not None:
-            cross.add_row(t.label, *[_cell(table.get((o, t.name), {}), "cpu_ratio") for o in own])
-    return ratios, absolute, missing, cross  # type: ignore[return-value]
+        cells = [fmt.format(got.get(m, float("nan"))) for m, _, fmt in ABSOLUTE]
+        out.add_row(t.name, t.label, *cells)
+    return out, missing
 
 
 def print_table(folder: Path, table: Ratios, targets: list[Target]) -> int:
-    ratios, absolute, missing, cross = build(folder, table, targets)  # type: ignore[misc]
+    absolute, missing = absolute_table(folder, targets)
+    tables = (ratio_table(table, targets), cross_table(table, targets), absolute)
     with (folder / "peers.txt").open("w") as fh:
-        file_console = Console(file=fh, width=140, color_system=None)
-        for t in (ratios, cross, absolute):
-            file_console.print(t)
-    for t in (ratios, cross, absolute):
+        to_file = Console(file=fh, width=160, color_system=None)
+        for t in tables:
+            to_file.print(t)
+    for t in tables:
         console.print(t)
-    console.print(f"results: {folder}  (table in peers.txt)", markup=False)
+    console.print(f"results: {folder} (tables in peers.txt)", markup=False)
     return 0 if missing == 0 else 1

@@ -72,7 +72,7 @@ def _ws_app(rooms: Rooms, broadcast: Broadcast) -> web.Application:
         auth = json.loads((await ws.receive()).data)
         room = rooms.setdefault(str(auth["token"]), set())
         await ws.send_str('{"type":"ready"}')
-        member = Member(ws, request.transport)  # type: ignore[arg-type]
+        member = Member(ws, request.transport)
         room.add(member)
         try:
             async for _ in ws:
@@ -124,12 +124,11 @@ def sse_write() -> web.Application:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
         await resp.write(b"retry: 2000\n\n")
-        member = Member(resp, request.transport)  # type: ignore[arg-type]
+        member = Member(resp, request.transport)
         room = rooms.setdefault(token, set())
         room.add(member)
         try:
-            while member.transport is not None and not member.transport.is_closing():
-                await asyncio.sleep(1.0)
+            await asyncio.Event().wait()  # until the peer goes (handler_cancellation)
         finally:
             room.discard(member)
         return resp
@@ -153,7 +152,7 @@ def socketio_stock() -> web.Application:
     """Stock python-socketio: ``enter_room`` on connect, ``emit(to=room)`` to broadcast."""
     sio = socketio.AsyncServer(async_mode="aiohttp", transports=["websocket"])
 
-    @sio.event  # type: ignore[untyped-decorator]
+    @sio.event
     async def connect(sid: str, _environ: dict[str, Any], auth: dict[str, Any]) -> None:
         await sio.enter_room(sid, str(auth["token"]))
 
@@ -177,7 +176,14 @@ KINDS: dict[str, Callable[[], web.Application]] = {
 def main(kind: str, port: int) -> None:
     app = KINDS[kind]()
     app.router.add_get(HEALTH_PATH, _health)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=port,
+        print=None,
+        access_log=None,
+        handler_cancellation=True,
+    )
 
 
 if __name__ == "__main__":

@@ -111,7 +111,9 @@ class PeerSender:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiting.append(done)
         name = self.rooms[room]
-        await self._ws.send_str(json.dumps({"room": name, "message": self.message(name, tag, sent_at_ns)}))
+        await self._ws.send_str(
+            json.dumps({"room": name, "message": self.message(name, tag, sent_at_ns)})
+        )
         await done
 
     async def close(self) -> None:
@@ -190,7 +192,9 @@ async def _tokens(
     return {n: pair["access_token"] for n, pair in pairs.items()}
 
 
-async def burst(gen: Generator, p: dict[str, Any], session: aiohttp.ClientSession) -> dict[str, Any]:
+async def burst(
+    gen: Generator, p: dict[str, Any], session: aiohttp.ClientSession
+) -> dict[str, Any]:
     n, messages, room = p["connections"], p["messages"], p["rooms"][0]
     names = [f"enum.{room}.{i:03d}" for i in range(1, n + 1)]
     tokens = await _tokens(p, session, [*names, f"sup.{room}"])
@@ -243,7 +247,9 @@ async def open_loop(
     receivers = await _connect(
         p, session, [tokens.get(x, r) for x, r in zip(names, room_of, strict=True)], counter
     )
-    sender = await _sender(p, session, rooms, [tokens.get(s, r) for s, r in zip(sups, rooms, strict=True)])
+    sender = await _sender(
+        p, session, rooms, [tokens.get(s, r) for s, r in zip(sups, rooms, strict=True)]
+    )
     errors = 0
     tasks: set[asyncio.Task[None]] = set()
 
