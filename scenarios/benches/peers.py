@@ -23,7 +23,8 @@ from typing import Any
 
 from rtspike.scenarios import lean, loadgen, manifest, peers
 from rtspike.scenarios.measure import decode, summary_ms
-from rtspike.scenarios.orchestrate import Orchestrator, Server, settings_env
+from rtspike.scenarios.orchestrate import Orchestrator, settings_env
+from rtspike.scenarios.processes import ServerProcess
 from rtspike.scenarios.results import Results, default_root
 from rtspike.scenarios.runner import new_run_id, quiet_libraries
 from rtspike.transports import registry
@@ -47,12 +48,12 @@ class Shape:
 
 
 @dataclass
-class PeerServer(Server):
+class PeerServer(ServerProcess):
     """A baseline server process, started and sampled like an rtspike one."""
 
     peer: peers.Peer | None = None
 
-    def _command(self) -> list[str]:
+    def command(self) -> list[str]:
         assert self.peer is not None
         return self.peer.command(self.port)
 
@@ -74,7 +75,7 @@ def targets(transports: list[str], baselines: list[peers.Peer]) -> list[Target]:
     return own + [Target(p.name, p.receiver, p) for p in baselines]
 
 
-async def _start(orch: Orchestrator, target: Target, shape: Shape, round_no: int) -> Server:
+async def _start(orch: Orchestrator, target: Target, shape: Shape, round_no: int) -> ServerProcess:
     if target.peer is None:
         return await orch.server(
             f"{NAME}-{target.name}-{round_no}",
@@ -86,10 +87,10 @@ async def _start(orch: Orchestrator, target: Target, shape: Shape, round_no: int
         )
     env = {"NODE_PATH": str(peers.NODE_MODULES)}
     srv = PeerServer(
-        f"{NAME}-{target.name}-{round_no}",
         target.receiver,
         orch.run_dir / "servers" / f"{target.name}-{round_no}",
         env,
+        name=f"{NAME}-{target.name}-{round_no}",
         peer=target.peer,
     )
     orch.servers.append(srv)

@@ -36,4 +36,4 @@ def test_every_baseline_and_transport_delivers_everything(tmp_path: Path) -> Non
 def test_node_baselines_need_node_and_the_lockfile_install() -> None:
     names = {p.name for p in peers.available()}
     assert {p.name for p in peers.PEERS if not p.node} <= names
-    assert peers.node_ready() == {"node-ws", "node-socketio"} <= names
+    assert peers.node_ready() == ({"node-ws", "node-socketio"} <= names)
