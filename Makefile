@@ -2,20 +2,30 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: bench test lint typecheck pytest venv redis system-deps web clean
+# Installs come from the committed uv.lock (`uv sync --frozen`), never from a fresh resolve.
+# uv itself is bootstrapped into .tools/ when it is not on PATH (a fresh machine has only python3).
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PYTHON)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+.PHONY: bench test lint lockcheck typecheck pytest venv redis system-deps web wheel clean
 
-venv: $(STAMP)
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet 'uv>=0.5,<1'
 
-bench: $(STAMP) web
+$(VENV)/.installed-bench: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --extra bench --inexact
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --extra dev
+	touch $@ $(VENV)/.installed-bench
+
+venv: $(VENV)/.installed-dev
+
+bench: $(VENV)/.installed-bench web
 	$(VENV)/bin/rtspike bench
 
 # Redis for the Redis-backend tests: start a throwaway one when none answers.
@@ -29,17 +39,25 @@ system-deps:
 web:
 	@bash scripts/build-web.sh
 
-lint: $(STAMP)
+# The lock must match pyproject.toml: a dependency edited without `uv lock` fails here.
+lockcheck: | $(UV)
+	$(UV) lock --check
+
+lint: $(VENV)/.installed-dev lockcheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy rtspike
 
-pytest: $(STAMP) redis system-deps web
+pytest: $(VENV)/.installed-dev redis system-deps web
 	RTSPIKE_TEST_REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
+# The wheel ships the built browser bundles, so build them first.
+wheel: web | $(UV)
+	$(UV) build --wheel --out-dir dist
+
 clean:
-	rm -rf $(VENV) .rtspike reports/out transports/web/node_modules transports/web/dist
+	rm -rf $(VENV) .tools dist build .rtspike reports/out transports/web/node_modules transports/web/dist

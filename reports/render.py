@@ -20,6 +20,7 @@ from rtspike.reports.handoff import REPO_ROOT, build_handoff, load_spec
 from rtspike.reports.loader import Run, load_run, walk
 from rtspike.reports.scoring import Matrix, Rubric, build_matrix, load_rubric
 from rtspike.reports.sensitivity import Sensitivity, analyse
+from rtspike.reports.summary import write_summary
 
 log = structlog.get_logger("rtspike.reports")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -252,9 +253,11 @@ def render_report(
     """Write `report.html` into the results folder (or ``out``) and return its path."""
     run = load_run(Path(results_dir))
     other = load_run(Path(compare)) if compare is not None else None
-    html = render_html(run, load_rubric(weights), other)
+    rubric = load_rubric(weights)
+    html = render_html(run, rubric, other)
     target = Path(out) if out is not None else run.folder / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
+    write_summary(target.parent, run, rubric)
     log.info("report.rendered", run=run.run_id, path=str(target), bytes=len(html))
     return target

@@ -8,6 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+# Every scenario, in the order a run takes them (scenarios/cases/<name>.py).
+SCENARIOS = [
+    "effort",
+    "bundle",
+    "handshake",
+    "bidirectional",
+    "latency",
+    "fanout",
+    "connections",
+    "isolation",
+    "revocation",
+    "reconnect",
+    "multinode",
+]
+
 # (scenario, metric): (unit, better, description)
 CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("handshake", "connect_p50_ms"): ("ms", "lower", "connect + auth, median"),

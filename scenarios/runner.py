@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 from rtspike.scenarios import manifest, results
+from rtspike.scenarios.catalog import SCENARIOS
 from rtspike.scenarios.context import Context
 from rtspike.scenarios.orchestrate import Orchestrator, settings_env
 from rtspike.scenarios.profiles import PROFILES
@@ -25,19 +26,7 @@ from rtspike.transports import registry
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bench")
-SCENARIOS = [
-    "effort",
-    "bundle",
-    "handshake",
-    "bidirectional",
-    "latency",
-    "fanout",
-    "connections",
-    "isolation",
-    "revocation",
-    "reconnect",
-    "multinode",
-]
+__all__ = ["SCENARIOS", "BenchInterrupted", "module", "run_bench"]
 
 
 class BenchInterrupted(Exception):

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from rtspike.commands.options import add_transport_option, unique
 from rtspike.console import console, errors
+from rtspike.scenarios.catalog import SCENARIOS
 from rtspike.scenarios.profiles import PROFILES
 from rtspike.transports.core.logging import configure_logging
 
@@ -25,8 +26,6 @@ BENCHES = [
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from rtspike.scenarios.runner import SCENARIOS
-
     p = sub.add_parser(
         "bench",
         help="run the measurements (default: every scenario x every transport)",
@@ -122,8 +121,17 @@ async def _transports(args: argparse.Namespace) -> int:
         )
     try:
         from rtspike.reports.render import render_report
+        from rtspike.reports.summary import read_verdict
     except ImportError:
+        errors.print(
+            "report: not rendered, the report libraries are missing; "
+            "pip install 'rtspike[report]' and run `rtspike report`",
+            markup=False,
+        )
         return 1 if failed else 0
     report = render_report(folder)
     console.print(f"report: {report}", markup=False)
+    verdict = read_verdict(report.parent)
+    if verdict:
+        console.print(verdict, markup=False, highlight=False)
     return 1 if failed else 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rtspike.console import console, errors
 from rtspike.scenarios.results import OUT_DIR, default_root
+from rtspike.weights_check import check_weights_file
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,18 +50,19 @@ def fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from rtspike.reports.loader import ResultsError, newest_run
     from rtspike.reports.render import render_report
+    from rtspike.reports.summary import read_verdict
 
+    if args.weights is not None:
+        check_weights_file(args.weights)
     try:
         folder = args.results_dir or newest_run(default_root())
-        if args.weights is not None and not args.weights.is_file():
-            return fail(
-                f"weights file {args.weights} not found; copy reports/weights.toml "
-                "and edit it, or leave out --weights"
-            )
         path = render_report(folder, args.weights, args.compare, args.out)
     except ResultsError as exc:
         return fail(str(exc))
     except (tomllib.TOMLDecodeError, ValueError, KeyError) as exc:
         return fail(f"cannot use the weights file ({exc}); compare it with reports/weights.toml")
     console.print(str(path), markup=False, highlight=False, soft_wrap=True)
+    verdict = read_verdict(path.parent)
+    if verdict:
+        console.print(verdict, markup=False, highlight=False)
     return 0

@@ -135,5 +135,7 @@ def test_cli_renders_newest_run_and_explains_errors(
     assert "weights file nope.toml not found" in capsys.readouterr().err
     target = tmp_path / "r.html"
     assert main(["report", "--out", str(target)]) == 0
-    assert capsys.readouterr().out.strip() == str(target)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == str(target)
+    assert printed[1].startswith(("recommendation: ", "no recommendation"))  # summary.json
     assert "raw WebSocket" in target.read_text()
