@@ -15,6 +15,8 @@ from rtspike.transports.core.redis_keys import delete_prefix
 from rtspike.transports.core.settings import Settings
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+DEV_TOKEN = "test-dev-faults-token"
+DEV_HEADERS = {"X-Rtspike-Dev-Token": DEV_TOKEN}
 
 configure_logging("DEBUG")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pydantic import SecretStr
+
 from rtspike import preflight
 from rtspike.commands.options import port_number
 from rtspike.console import console, errors
@@ -11,6 +13,7 @@ from rtspike.transports import registry
 from rtspike.transports.core.logging import configure_logging
 from rtspike.transports.core.settings import load_settings
 from rtspike.transports.server.app import serve
+from rtspike.transports.server.faults import TOKEN_HEADER, dev_token
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,9 +52,13 @@ def run(args: argparse.Namespace) -> int:
     )
     console.print(f"rtspike: demo page at {base}/demo?transport={names[0]}", markup=False)
     if settings.dev_faults:
+        token = dev_token(settings)
+        settings = settings.model_copy(update={"dev_faults_token": SecretStr(token)})
         errors.print(
-            "rtspike: warning: RTSPIKE_DEV_FAULTS is on, so anyone who can reach this port can "
-            "switch the realtime routes off; never enable it outside a demo.",
+            "rtspike: warning: RTSPIKE_DEV_FAULTS is on: whoever holds the dev token can switch "
+            "the realtime routes off; never enable it outside a demo. Fault changes need the "
+            f"header {TOKEN_HEADER}: {token} (demo switch: "
+            f"{base}/demo?transport={names[0]}&dev_token={token})",
             markup=False,
             highlight=False,
         )

@@ -24,6 +24,7 @@ from rtspike.scenarios.results import TimelineRow
 from rtspike.transports.clients.resilient.client import ResilientClient
 from rtspike.transports.clients.resilient.rest import SessionTokens
 from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.ids import new_secret
 from rtspike.transports.core.users import DEV_PASSWORD
 
 NAME = "reconnect"
@@ -78,7 +79,13 @@ def _first(transitions: list[tuple[float, str]], state: str, after: float) -> fl
 
 
 async def _case(ctx: Context, transport: str, case: str, p: dict[str, Any]) -> None:
-    settings: dict[str, Any] = {"seed_lgas": 1, "seed_enumerators": 2, "dev_faults": "true"}
+    dev_token = new_secret(24)
+    settings: dict[str, Any] = {
+        "seed_lgas": 1,
+        "seed_enumerators": 2,
+        "dev_faults": "true",
+        "dev_faults_token": dev_token,
+    }
     redis = None
     if case == "token_expiry":
         settings["access_ttl_s"] = p.get("ttl_s", 3.0)
@@ -121,9 +128,9 @@ async def _case(ctx: Context, transport: str, case: str, p: dict[str, Any]) -> N
             drops = [t for t, s in client.transitions if s != "connected" and t > t_start + 0.5]
             fault_at = drops[0] if drops else fault_at
         elif case == "transport_blocked":
-            await _faults(srv.base_url, True)
+            await _faults(srv.base_url, dev_token, True)
             await asyncio.sleep(max(p["down_s"], 6 * p["time_scale"]))
-            await _faults(srv.base_url, False)
+            await _faults(srv.base_url, dev_token, False)
         elif case == "redis_restart" and redis is not None:
             await redis.restart(p["down_s"])
         cleared_at = time.monotonic() if case != "token_expiry" else fault_at
@@ -178,10 +185,14 @@ async def _case(ctx: Context, transport: str, case: str, p: dict[str, Any]) -> N
     res.timelines.append(TimelineRow(NAME, transport, case, cleared_at - t_start, "cleared", case))
 
 
-async def _faults(base_url: str, blocked: bool) -> None:
+async def _faults(base_url: str, token: str, blocked: bool) -> None:
     async with (
         lean.new_session() as session,
-        session.post(f"{base_url}/api/v1/dev/faults", json={"realtime_blocked": blocked}) as r,
+        session.post(
+            f"{base_url}/api/v1/dev/faults",
+            json={"realtime_blocked": blocked},
+            headers={"X-Rtspike-Dev-Token": token},
+        ) as r,
     ):
         if r.status != 200:
             raise RuntimeError(f"dev faults endpoint refused: {r.status} {await r.text()}")

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.users import DEV_PASSWORD, seed_users
 from rtspike.transports.server.app import build_app
-from tests.conftest import TEST_SECRET
+from tests.conftest import DEV_HEADERS, DEV_TOKEN, TEST_SECRET
 
 
 class Api:
@@ -206,23 +206,30 @@ async def test_healthz_and_metrics(api: Api) -> None:
 
 async def test_dev_faults_block_realtime_routes_but_not_rest(tmp_path: Path) -> None:
     settings = Settings(
-        jwt_secret=TEST_SECRET, data_dir=tmp_path, seed_lgas=1, seed_enumerators=1, dev_faults=True
+        jwt_secret=TEST_SECRET,
+        data_dir=tmp_path,
+        seed_lgas=1,
+        seed_enumerators=1,
+        dev_faults=True,
+        dev_faults_token=DEV_TOKEN,
     )
     server = TestServer(build_app(settings, transports=[]), host="127.0.0.1")
     await server.start_server()
     api = Api(str(server.make_url("")).rstrip("/"))
     try:
-        r = await api.http.post("/dev/faults", json={"realtime_blocked": True})
+        r = await api.http.post("/dev/faults", json={"realtime_blocked": True}, headers=DEV_HEADERS)
         assert r.status_code == 200 and r.json()["realtime_blocked"] is True
         blocked = await api.http.get(f"{api.base}/realtime/ws")
         assert_error(blocked, 503, "TRANSPORT_UNAVAILABLE")
         assert (await api.http.get("/healthz")).status_code == 200
         assert_error(
-            await api.http.post("/dev/faults", json={"realtime_blocked": "yes"}),
+            await api.http.post(
+                "/dev/faults", json={"realtime_blocked": "yes"}, headers=DEV_HEADERS
+            ),
             400,
             "VALIDATION_ERROR",
         )
-        await api.http.post("/dev/faults", json={"realtime_blocked": False})
+        await api.http.post("/dev/faults", json={"realtime_blocked": False}, headers=DEV_HEADERS)
         assert_error(await api.http.get(f"{api.base}/realtime/ws"), 404, "NOT_FOUND")
     finally:
         await api.http.aclose()

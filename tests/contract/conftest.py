@@ -21,7 +21,7 @@ from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.users import DEV_PASSWORD, seed_users
 from rtspike.transports.server.app import build_app
 from rtspike.transports.server.http import HUB_KEY
-from tests.conftest import TEST_SECRET
+from tests.conftest import DEV_TOKEN, TEST_SECRET
 
 LGAS = 3
 ENUMERATORS = 4
@@ -37,6 +37,7 @@ def contract_settings(data_dir: Path, **overrides: Any) -> Settings:
         send_burst=10_000,
         keepalive_s=1.0,
         recheck_interval_s=5.0,
+        dev_faults_token=DEV_TOKEN,
     )
     values.update(overrides)
     return Settings(**values)

@@ -189,9 +189,10 @@ async def test_step5_absolute_timeout(auth: Authenticator, clock: FakeClock) -> 
         pair = await auth.refresh(pair.refresh_token)
         await auth.verify_token_full(pair.access_token)
     clock.advance(61)
-    err = await refused(auth.verify_token_full(pair.access_token), ErrorCode.SESSION_EXPIRED)
+    # No access token outlives its session: the last one expired at the absolute limit.
+    await refused(auth.verify_token_full(pair.access_token), ErrorCode.TOKEN_EXPIRED)
+    err = await refused(auth.refresh(pair.refresh_token), ErrorCode.SESSION_EXPIRED)
     assert err.details["reason"] == "absolute timeout"
-    await refused(auth.refresh(pair.refresh_token), ErrorCode.SESSION_EXPIRED)
 
 
 async def test_user_removed_from_directory(
@@ -225,7 +226,7 @@ async def test_refresh_reuse_kills_the_whole_family(auth: Authenticator) -> None
     with capture_logs() as logs:
         err = await refused(auth.refresh(pair.refresh_token), ErrorCode.TOKEN_REVOKED)
     assert err.details["reason"] == "reused"
-    assert [e["event"] for e in logs] == ["auth.refresh_reused"]
+    assert [e["event"] for e in logs] == ["auth.refresh_reused", "auth.session_ended"]
     await refused(auth.verify_token_full(rotated.access_token), ErrorCode.SESSION_EXPIRED)
     await refused(auth.verify_token_full(pair.access_token), ErrorCode.SESSION_EXPIRED)
     await refused(auth.refresh(rotated.refresh_token), ErrorCode.TOKEN_REVOKED)

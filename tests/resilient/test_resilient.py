@@ -14,6 +14,7 @@ from rtspike.transports.clients.base import RealtimeClient
 from rtspike.transports.clients.resilient.client import SessionTokens
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.users import DEV_PASSWORD
+from tests.conftest import DEV_HEADERS
 from tests.contract.conftest import Node
 from tests.resilient.conftest import (
     ENUM,
@@ -42,7 +43,9 @@ async def rest_sender(url: str) -> tuple[Callable[[dict[str, Any]], Awaitable[Me
 
 async def set_blocked(url: str, blocked: bool) -> None:
     async with httpx.AsyncClient() as http:
-        resp = await http.post(f"{url}/api/v1/dev/faults", json={"realtime_blocked": blocked})
+        resp = await http.post(
+            f"{url}/api/v1/dev/faults", json={"realtime_blocked": blocked}, headers=DEV_HEADERS
+        )
         assert resp.status_code == 200, resp.text
 
 

@@ -16,6 +16,7 @@ from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.users import DEV_PASSWORD, seed_users
 from rtspike.transports.server.app import build_app
 from rtspike.transports.server.demo import DIST, bundles, react_bundles
+from tests.conftest import DEV_HEADERS
 from tests.contract.conftest import ENUMERATORS, LGAS, contract_settings
 
 
@@ -76,7 +77,9 @@ class DemoServer:
 
     async def block(self, blocked: bool) -> None:
         resp = await self.http.post(
-            f"{self.url}/api/v1/dev/faults", json={"realtime_blocked": blocked}
+            f"{self.url}/api/v1/dev/faults",
+            json={"realtime_blocked": blocked},
+            headers=DEV_HEADERS,
         )
         assert resp.status_code == 200, resp.text
         assert resp.json()["realtime_blocked"] is blocked

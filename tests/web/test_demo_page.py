@@ -13,6 +13,7 @@ import pytest
 
 from rtspike.transports import registry
 from rtspike.transports.core.cursor import Cursor
+from tests.conftest import DEV_TOKEN
 from tests.web.conftest import DemoServer
 
 pytestmark = pytest.mark.browser
@@ -29,13 +30,13 @@ SENT_LIVE = {
 
 
 async def open_demo(
-    browser: Any, server: DemoServer, transport: str, login: str = ENUM
+    browser: Any, server: DemoServer, transport: str, login: str = ENUM, query: str = ""
 ) -> tuple[Any, list[str]]:
     page = await browser.new_page(viewport={"width": 1200, "height": 820})
     page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{server.url}/demo?transport={transport}&{FAST}")
+    await page.goto(f"{server.url}/demo?transport={transport}&{FAST}{query}")
     await page.fill("#login", login)
     await page.click("#login-btn")
     await page.wait_for_selector("#chat-panel:not([hidden])")
@@ -135,7 +136,7 @@ async def test_live_then_degraded_then_live(
 async def test_outage_switch_blocks_and_unblocks(
     browser: Any, demo_server: DemoServer, tmp_path: Path
 ) -> None:
-    page, errors = await open_demo(browser, demo_server, "ws")
+    page, errors = await open_demo(browser, demo_server, "ws", query=f"&dev_token={DEV_TOKEN}")
     await wait_state(page, "connected")
     switch = page.locator("#outage")
     await switch.wait_for()

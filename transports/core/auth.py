@@ -7,17 +7,21 @@ signature check" would accept logged-out or revoked tokens that REST refuses.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rtspike.transports.core.decode import check_text
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal, Role, UserInfo
+from rtspike.transports.core.ratelimit import FailureThrottle
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.store.base import RefreshUse, Session, Store
 from rtspike.transports.core.tokens import TokenService, now_ms
@@ -27,6 +31,23 @@ log = get_logger("rtspike.auth")
 
 MAX_TICKET_CHARS = 256
 _TOUCH_CACHE_MAX = 50_000
+
+# Told about every session end, so that live connections on every node close at once: the hub
+# publishes it on the bus control topic.
+Announcer = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def login_key(login: str) -> str:
+    """What a log line or a throttle key says about a login name: never the name itself."""
+    return hashlib.sha256(login.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _rate_limited(retry_after: float) -> AppError:
+    return AppError(
+        ErrorCode.RATE_LIMITED,
+        "Too many failed logins; wait and try again",
+        details={"retry_after_s": round(retry_after, 1)},
+    )
 
 
 @dataclass
@@ -99,6 +120,10 @@ class Authenticator:
         self._clock = clock
         self._touch_every = min(60.0, settings.session_inactivity_s / 10)
         self._last_touch: dict[str, float] = {}
+        window = settings.login_window_s
+        self._by_login = FailureThrottle(settings.login_failures_per_login, window)
+        self._by_client = FailureThrottle(settings.login_failures_per_client, window)
+        self.announce: Announcer | None = None
 
     # verification --------------------------------------------------------------------------
     async def verify_token_full(self, token: str | None) -> Principal:
@@ -148,10 +173,13 @@ class Authenticator:
         if session is None or session.user_id != user_id:
             self._last_touch.pop(session_id, None)
             raise _session_expired("no session")
-        if now - session.last_seen > self._settings.session_inactivity_s:
-            raise _session_expired("inactive")
-        if now - session.created_at > self._settings.session_absolute_s:
-            raise _session_expired("absolute timeout")
+        for reason, ended in (
+            ("inactive", now - session.last_seen > self._settings.session_inactivity_s),
+            ("absolute timeout", now - session.created_at > self._settings.session_absolute_s),
+        ):
+            if ended:
+                await self.end_session(session_id, user_id, reason)
+                raise _session_expired(reason)
         last = self._last_touch.get(session_id)
         if last is None or now - last >= self._touch_every:
             await self._store.touch_session(session_id, now)
@@ -161,23 +189,60 @@ class Authenticator:
         return session
 
     # login / refresh / logout --------------------------------------------------------------
-    async def login(self, login: str, password: str) -> TokenPair:
-        user = self._users.check_password(login, password)
+    async def login(self, login: str, password: str, client: str = "") -> TokenPair:
+        """Failures are counted per login name and per client address; either one over its
+        limit refuses further attempts (even the right password) with RATE_LIMITED until its
+        window ends, before any hash is computed."""
+        check_text(login, "login")
+        check_text(password, "password")
+        key, addr, now = f"login:{login_key(login)}", f"client:{client}", self._clock()
+        wait = max(self._by_login.retry_after(key, now), self._by_client.retry_after(addr, now))
+        if wait > 0:
+            log.warning("auth.login_throttled", login_hash=login_key(login), code="RATE_LIMITED")
+            raise _rate_limited(wait)
+        user = await asyncio.to_thread(self._users.check_password, login, password)
         if user is None:
-            log.info("auth.login_failed", login=login[:64])
+            self._by_login.fail(key, now)
+            self._by_client.fail(addr, now)
+            known = self._users.by_login(login)
+            log.info(
+                "auth.login_failed",
+                login_hash=login_key(login),
+                user=known.id if known else None,
+            )
             raise AppError(ErrorCode.AUTH_REQUIRED, "invalid login or password")
-        now = now_ms(self._clock)
-        session = Session(id=new_id(), user_id=user.id, created_at=now, last_seen=now)
+        self._by_login.clear(key)
+        created = now_ms(self._clock)
+        session = Session(id=new_id(), user_id=user.id, created_at=created, last_seen=created)
         await self._store.create_session(session)
-        pair = await self._issue_pair(user, session.id)
+        pair = await self._issue_pair(user, session)
         log.info("auth.login", session=session.id, **_user_fields(user))
         return pair
 
-    async def _issue_pair(self, user: UserInfo, session_id: str) -> TokenPair:
-        access, _ = self._tokens.issue_access(user, session_id)
-        refresh, rclaims = self._tokens.issue_refresh(user, session_id)
-        await self._store.add_refresh(rclaims["jti"], session_id, float(rclaims["exp"]))
-        return TokenPair(access, refresh, self._settings.access_ttl_s, user)
+    async def _issue_pair(self, user: UserInfo, session: Session) -> TokenPair:
+        """No access token outlives its session's absolute limit, so a live connection's
+        expiry timer ends it at that limit."""
+        left = session.created_at + self._settings.session_absolute_s - self._clock()
+        ttl = min(self._settings.access_ttl_s, max(left, 0.001))
+        access, _ = self._tokens.issue_access(user, session.id, ttl)
+        refresh, rclaims = self._tokens.issue_refresh(user, session.id)
+        await self._store.add_refresh(rclaims["jti"], session.id, float(rclaims["exp"]))
+        return TokenPair(access, refresh, ttl, user)
+
+    async def end_session(
+        self, session_id: str, user_id: str, reason: str, jti: str | None = None
+    ) -> None:
+        """The one path every session end takes (logout, refresh reuse, revoked refresh,
+        inactivity, absolute timeout): end it in the store, then announce it so that every
+        node closes the session's live connections."""
+        await self._store.end_session(session_id)
+        self._last_touch.pop(session_id, None)
+        log.info("auth.session_ended", session=session_id, user=user_id, reason=reason)
+        if self.announce is not None:
+            msg = {"kind": "session", "user_id": user_id, "sid": session_id, "reason": reason}
+            if jti is not None:
+                msg["jti"] = jti
+            await self.announce(msg)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotation with reuse detection: a refresh token works once; presenting it again means
@@ -194,9 +259,8 @@ class Authenticator:
             )
         outcome, used_sid = await self._store.use_refresh(jti, now)
         if outcome is RefreshUse.REUSED:
-            await self._store.end_session(used_sid or sid)
-            self._last_touch.pop(used_sid or sid, None)
             log.warning("auth.refresh_reused", session=used_sid or sid, **_user_fields(user))
+            await self.end_session(used_sid or sid, user.id, "refresh token reused")
             raise AppError(
                 ErrorCode.TOKEN_REVOKED,
                 "Refresh token reuse detected; log in again",
@@ -209,28 +273,32 @@ class Authenticator:
                 details={"reason": "unknown"},
             )
         if float(claims["iat"]) < await self._store.revoked_before(user.id):
-            await self._store.end_session(sid)
+            await self.end_session(sid, user.id, "revoked")
             raise AppError(
                 ErrorCode.TOKEN_REVOKED,
                 "The token was revoked; log in again",
                 details={"reason": "revoked"},
             )
-        await self._check_session(sid, user.id, now)
-        pair = await self._issue_pair(user, sid)
+        session = await self._check_session(sid, user.id, now)
+        pair = await self._issue_pair(user, session)
         log.info("auth.refresh", session=sid, **_user_fields(user))
         return pair
 
     async def logout(self, principal: Principal) -> None:
         await self._store.blacklist(principal.jti, principal.exp)
-        await self._store.end_session(principal.session_id)
-        self._last_touch.pop(principal.session_id, None)
         log.info("auth.logout", session=principal.session_id, **principal.log_fields())
+        await self.end_session(
+            principal.session_id, principal.user_id, "logged out", jti=principal.jti
+        )
 
     async def revoke_all(self, principal: Principal) -> float:
-        """Every token of the user issued before now (same millisecond excepted) is refused."""
+        """Every token of the user issued before now (same millisecond excepted) is refused,
+        and every node closes the user's connections that those tokens opened."""
         ts = now_ms(self._clock)
         await self._store.set_revoked_before(principal.user_id, ts)
         log.info("auth.revoke_all", revoked_before=ts, **principal.log_fields())
+        if self.announce is not None:
+            await self.announce({"kind": "user", "user_id": principal.user_id, "before": ts})
         return ts
 
     # one-time tickets ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ import binascii
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from rtspike.transports.core.decode import is_ascii_digits
 from rtspike.transports.core.errors import AppError, ErrorCode
 
 _PREFIX = "c1"
@@ -57,13 +58,13 @@ class Cursor:
         body = raw[len(_PREFIX) :]
         try:
             text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
-        except (binascii.Error, UnicodeDecodeError, ValueError):
+        except (binascii.Error, UnicodeError, ValueError):
             raise _bad_cursor() from None
         epoch, *pairs = text.split("|")
         positions: dict[str, int] = {}
         for pair in pairs:
             stream, sep, seq = pair.rpartition("=")
-            if not sep or not stream or not seq.isdigit() or len(seq) > 18:
+            if not sep or not stream or not is_ascii_digits(seq) or len(seq) > 18:
                 raise _bad_cursor()
             positions[stream] = int(seq)
         return cls(epoch, positions)

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from rtspike.transports.core.decode import MAX_INT, check_value, decode_json, too_large
 from rtspike.transports.core.errors import AppError, ErrorCode
 
 MAX_BODY_CHARS = 4000
@@ -22,7 +23,10 @@ class MessageSend(BaseModel):
     body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
     client_msg_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
     sent_at_ns: int | None = Field(
-        default=None, ge=0, description="Sender's monotonic stamp, echoed back for measuring."
+        default=None,
+        ge=0,
+        le=MAX_INT,
+        description="Sender's monotonic stamp, echoed back for measuring.",
     )
 
     @model_validator(mode="after")
@@ -77,22 +81,15 @@ class MessageEvent(BaseModel):
 
 def parse_send(raw: Any, max_bytes: int) -> MessageSend:
     """Validate untrusted input into a MessageSend or raise a structured AppError."""
-    if isinstance(raw, str | bytes):
-        if len(raw) > max_bytes:
-            raise AppError(
-                ErrorCode.PAYLOAD_TOO_LARGE, "message too large", details={"max_bytes": max_bytes}
-            )
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise AppError(ErrorCode.VALIDATION_ERROR, "body is not valid JSON") from exc
+    if isinstance(raw, str | bytes | bytearray):
+        raw = decode_json(raw, max_bytes)
+    elif isinstance(raw, dict):
+        check_value(raw)
     if not isinstance(raw, dict):
         raise AppError(ErrorCode.VALIDATION_ERROR, "message must be a JSON object")
     body = raw.get("body")
     if isinstance(body, str) and len(body.encode()) > max_bytes:
-        raise AppError(
-            ErrorCode.PAYLOAD_TOO_LARGE, "message too large", details={"max_bytes": max_bytes}
-        )
+        raise too_large(max_bytes)
     try:
         return MessageSend.model_validate(raw)
     except ValidationError as exc:

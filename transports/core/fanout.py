@@ -39,18 +39,30 @@ Overflow = Callable[[Attachment], None]
 
 
 class Attachments:
-    """Offer events to one attachment; tells the hub when it needs a log read."""
+    """Offer events to one attachment; tells the hub when it needs a log read.
 
-    def __init__(self, start_sync: SyncStarter, overflow: Overflow) -> None:
+    What arrives during a catch-up is held for the attachment, up to ``buffer_bound`` events:
+    a reader that stalls its catch-up is cut as a slow consumer beyond that (the events are in
+    the log; it resumes from its cursor)."""
+
+    def __init__(self, start_sync: SyncStarter, overflow: Overflow, buffer_bound: int) -> None:
         self._start_sync = start_sync
         self._overflow = overflow
+        self._buffer_bound = buffer_bound
         self.delivered: dict[str, int] = {}
+
+    def _hold(self, att: Attachment, event: MessageEvent) -> None:
+        if len(att.buffered) >= self._buffer_bound:
+            att.buffered = []
+            self._overflow(att)
+            return
+        att.buffered.append(event)
 
     def offer(self, att: Attachment, event: MessageEvent) -> None:
         if att.closed:
             return
         if not att.live:
-            att.buffered.append(event)
+            self._hold(att, event)
             return
         if event.epoch != att.epoch:
             att.epoch = event.epoch
@@ -60,7 +72,7 @@ class Attachments:
             return
         if event.seq != pos + 1:
             att.live = False
-            att.buffered.append(event)
+            self._hold(att, event)
             self._start_sync(att)
             return
         att.positions[event.stream] = event.seq

@@ -20,13 +20,13 @@ from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent, parse_send
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.ids import new_id
-from rtspike.transports.core.live import PAGE, LiveRegistry
+from rtspike.transports.core.live import PAGE, LiveBounds, LiveRegistry
 from rtspike.transports.core.log.base import Draft, MessageLog
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.metrics import Metrics
 from rtspike.transports.core.policy import Policy
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.core.ratelimit import RateLimiter
+from rtspike.transports.core.ratelimit import LogBudget, RateLimiter
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.store.base import Store
 
@@ -55,9 +55,18 @@ class Hub:
         self.metrics = metrics or Metrics()
         self._clock = clock
         self.epoch = ""
-        self.live = LiveRegistry(message_log, self.metrics, settings.queue_bound, clock)
+        bounds = LiveBounds(
+            queue_bound=settings.queue_bound,
+            catchup_buffer=settings.catchup_buffer,
+            stall_timeout_s=settings.stall_timeout_s,
+            per_user=settings.max_connections_per_user,
+            per_session=settings.max_connections_per_session,
+        )
+        self.live = LiveRegistry(message_log, self.metrics, bounds, clock)
         self._limiter = RateLimiter(settings.send_rate_per_s, settings.send_burst)
+        self._log_budget = LogBudget(settings.log_lines_per_client, settings.log_interval_s)
         self._recheck: asyncio.Task[None] | None = None
+        auth.announce = self._announce
 
     # lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -112,15 +121,39 @@ class Hub:
     ) -> None:
         """One place that counts and logs refused frames, for every adapter."""
         self.metrics.errors.labels(transport, exc.code.value).inc()
+        self.log_refusal("realtime.bad_frame", transport, exc, principal, **extra)
+
+    def log_refusal(
+        self,
+        event: str,
+        transport: str,
+        exc: AppError,
+        principal: Principal | None = None,
+        client: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """Refusals a client causes are logged within its log budget: a flood of bad frames
+        costs one summary line per interval, not one line per frame."""
         fields = principal.log_fields() if principal else {}
-        log.info(
-            "realtime.bad_frame",
-            transport=transport,
-            code=exc.code.value,
-            reason=exc.message,
-            **extra,
-            **fields,
-        )
+        key = principal.user_id if principal else f"client:{client or transport}"
+        allowed, suppressed = self._log_budget.allow(key, time.monotonic())
+        if suppressed:
+            log.warning(
+                "realtime.log_suppressed",
+                transport=transport,
+                suppressed=suppressed,
+                interval_s=self.settings.log_interval_s,
+                **fields,
+            )
+        if allowed:
+            log.info(
+                event,
+                transport=transport,
+                code=exc.code.value,
+                reason=exc.message,
+                **extra,
+                **fields,
+            )
 
     def streams_for(self, principal: Principal) -> list[str]:
         return self.policy.readable_streams(principal)
@@ -132,7 +165,7 @@ class Hub:
         started = time.perf_counter()
         try:
             self.policy.check_connect(principal)
-            if not self._limiter.allow(principal.session_id, time.monotonic()):
+            if not self._limiter.allow(principal.user_id, time.monotonic()):
                 raise AppError(
                     ErrorCode.RATE_LIMITED,
                     "too many messages; slow down",
@@ -161,13 +194,7 @@ class Hub:
         except AppError as exc:
             self.metrics.errors.labels(transport, exc.code.value).inc()
             if exc.code is not ErrorCode.TEAM_BOUNDARY_VIOLATION:
-                log.info(
-                    "message.refused",
-                    transport=transport,
-                    code=exc.code.value,
-                    reason=exc.message,
-                    **principal.log_fields(),
-                )
+                self.log_refusal("message.refused", transport, exc, principal)
             raise
         if created:
             self.metrics.messages.labels(transport).inc()
@@ -238,6 +265,11 @@ class Hub:
         self.live.attach(conn, self.streams_for(conn.principal), self.epoch, positions)
         return start
 
+    def admit(self, principal: Principal) -> None:
+        """Raise RATE_LIMITED when this principal may not open another connection (adapters
+        that can still answer in plain HTTP ask before upgrading; attach asks again)."""
+        self.live.admit(principal)
+
     def detach(self, conn: LiveConnection, code: int | None = None, reason: str = "") -> None:
         self.live.detach(conn, code, reason)
 
@@ -271,25 +303,13 @@ class Hub:
     # revocation --------------------------------------------------------------------------
     async def logout(self, principal: Principal) -> None:
         await self.auth.logout(principal)
-        await self._publish(
-            CONTROL_TOPIC,
-            json.dumps(
-                {
-                    "kind": "session",
-                    "user_id": principal.user_id,
-                    "sid": principal.session_id,
-                    "jti": principal.jti,
-                }
-            ).encode(),
-        )
 
     async def revoke_all(self, principal: Principal) -> float:
-        before = await self.auth.revoke_all(principal)
-        await self._publish(
-            CONTROL_TOPIC,
-            json.dumps({"kind": "user", "user_id": principal.user_id, "before": before}).encode(),
-        )
-        return before
+        return await self.auth.revoke_all(principal)
+
+    async def _announce(self, msg: dict[str, Any]) -> None:
+        """Every session end and revoke-all, to every node (this one included) over the bus."""
+        await self._publish(CONTROL_TOPIC, json.dumps(msg).encode())
 
     async def _recheck_loop(self) -> None:
         while True:

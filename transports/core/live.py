@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rtspike.transports.core.connection import LiveConnection
@@ -27,22 +28,42 @@ PAGE = 200
 Verifier = Callable[[Principal], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class LiveBounds:
+    """What one client can make this process hold for its live connections."""
+
+    queue_bound: int = 1000
+    catchup_buffer: int = 1000
+    stall_timeout_s: float = 10.0
+    per_user: int = 20
+    per_session: int = 10
+
+
+def too_many_connections(limit: int, per: str) -> AppError:
+    return AppError(
+        ErrorCode.RATE_LIMITED,
+        f"Too many open connections for this {per}; close one and retry",
+        details={"reason": "too_many_connections", "per": per, "limit": limit},
+    )
+
+
 class LiveRegistry:
     def __init__(
         self,
         message_log: MessageLog,
         metrics: Metrics,
-        queue_bound: int,
+        bounds: LiveBounds,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._log = message_log
         self._metrics = metrics
-        self._pace = max(1, queue_bound // 2)
+        self._bounds = bounds
+        self._pace = max(1, bounds.queue_bound // 2)
         self._clock = clock
         self._feeds: dict[str, Feed] = {}
         self._by_conn: dict[int, Attachment] = {}
         self._by_user: dict[str, set[Attachment]] = {}
-        self._atts = Attachments(self._start_sync, self._overflow)
+        self._atts = Attachments(self._start_sync, self._overflow, bounds.catchup_buffer)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flushed: dict[str, int] = {}
 
@@ -50,10 +71,20 @@ class LiveRegistry:
     def count(self) -> int:
         return len(self._by_conn)
 
+    def admit(self, principal: Principal) -> None:
+        """Refuse a connection over the per-user or per-session limit (counted on this node)."""
+        mine = self._by_user.get(principal.user_id, ())
+        if len(mine) >= self._bounds.per_user:
+            raise too_many_connections(self._bounds.per_user, "user")
+        same = sum(1 for a in mine if a.conn.principal.session_id == principal.session_id)
+        if same >= self._bounds.per_session:
+            raise too_many_connections(self._bounds.per_session, "session")
+
     def attach(
         self, conn: LiveConnection, streams: list[str], epoch: str, positions: dict[str, int]
     ) -> None:
         principal = conn.principal
+        self.admit(principal)
         att = Attachment(conn, tuple(streams), epoch, positions)
         self._by_conn[id(conn)] = att
         self._by_user.setdefault(principal.user_id, set()).add(att)
@@ -119,7 +150,14 @@ class LiveRegistry:
                 and (p.session_id == msg.get("sid") or p.jti == msg.get("jti"))
             ) or (msg.get("kind") == "user" and p.iat < float(msg.get("before", 0)))
             if hit:
-                self._revoked(att, ErrorCode.TOKEN_REVOKED, str(msg.get("kind")))
+                # A session that ended by itself (reuse, inactivity, absolute limit) needs a
+                # new login; a logout or revoke-all is the token's revocation.
+                ended = msg.get("kind") == "session" and msg.get("reason") not in (
+                    None,
+                    "logged out",
+                )
+                code = ErrorCode.SESSION_EXPIRED if ended else ErrorCode.TOKEN_REVOKED
+                self._revoked(att, code, str(msg.get("kind")))
 
     async def recheck(self, verify: Verifier) -> None:
         """Defence in depth: control publications can be missed; re-verify every connection."""
@@ -184,12 +222,12 @@ class LiveRegistry:
                         return
                     if replayed % self._pace == 0:
                         # A page can be longer than the queue bound: pace within it too.
-                        await att.conn.drain()
-                        if att.closed:
+                        if not await self._drained(att):
                             return
                 if len(events) < PAGE:
                     break
-                await att.conn.drain()
+                if not await self._drained(att):
+                    return
         except Exception as exc:
             log.error(
                 "realtime.catch_up_failed",
@@ -211,6 +249,18 @@ class LiveRegistry:
             )
         if not att.closed:
             self._atts.go_live(att)
+
+    async def _drained(self, att: Attachment) -> bool:
+        """Wait for the reader to take what it was given, at most ``stall_timeout_s``: a
+        reader that stalls its catch-up is cut as a slow consumer (4008) and its messages stay
+        in the log for its next connection."""
+        try:
+            async with asyncio.timeout(self._bounds.stall_timeout_s):
+                await att.conn.drain()
+        except TimeoutError:
+            self._overflow(att)
+            return False
+        return not att.closed
 
     def _overflow(self, att: Attachment) -> None:
         log.warning(

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     auth_timeout_s: float = Field(5.0, gt=0)
     sse_retry_ms: int = Field(2000, ge=100)
     dev_faults: bool = False
+    dev_faults_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None
+    # bounds on what one client can make the server hold (README: "Limits")
+    catchup_buffer: int = Field(1000, ge=1)
+    stall_timeout_s: float = Field(10.0, gt=0)
+    max_connections_per_user: int = Field(20, ge=1)
+    max_connections_per_session: int = Field(10, ge=1)
+    header_timeout_s: float = Field(5.0, gt=0)
+    log_lines_per_client: int = Field(20, ge=1)
+    log_interval_s: float = Field(10.0, gt=0)
+    login_failures_per_login: int = Field(5, ge=1)
+    login_failures_per_client: int = Field(30, ge=1)
+    login_window_s: float = Field(60.0, gt=0)
     seed_lgas: int = Field(20, ge=1, le=999)
     seed_enumerators: int = Field(10, ge=1, le=9999)
     host: str = "127.0.0.1"

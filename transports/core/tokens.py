@@ -88,8 +88,10 @@ class TokenService:
         token = jwt.encode(claims, self._key, algorithm=self._alg)
         return token, claims
 
-    def issue_access(self, user: UserInfo, session_id: str) -> tuple[str, dict[str, Any]]:
-        return self._issue(user, session_id, "access", self._settings.access_ttl_s)
+    def issue_access(
+        self, user: UserInfo, session_id: str, ttl: float | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        return self._issue(user, session_id, "access", ttl or self._settings.access_ttl_s)
 
     def issue_refresh(self, user: UserInfo, session_id: str) -> tuple[str, dict[str, Any]]:
         return self._issue(user, session_id, "refresh", self._settings.refresh_ttl_s)

@@ -1,8 +1,10 @@
 """The user directory and the deterministic dev seed.
 
 rtspike does not own users (the product has its own user service); it needs a directory to
-log in against and to resolve recipients. The dev seed is documented and public, so its
-password hash is deliberately light: load tests log in thousands of users.
+log in against and to resolve recipients. Passwords are checked with scrypt (the stdlib's
+``hashlib.scrypt``, OpenSSL's implementation) at a real cost. The dev seed is documented and
+public (everyone knows its password), so its hash is deliberately light: load tests log in
+thousands of users.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
 from rtspike.transports.core.ids import stable_id
 from rtspike.transports.core.principal import Role, UserInfo
@@ -25,15 +29,52 @@ _OTHER_ROLES = (
 )
 
 
-def _hash(password: str, salt: str) -> bytes:
-    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), _ITERATIONS)
+class PasswordHasher(Protocol):
+    def hash(self, password: str, salt: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ScryptHasher:
+    """n=2**14, r=8: 16 MiB and tens of milliseconds per guess (OWASP's scrypt minimum)."""
+
+    n: int = 2**14
+    r: int = 8
+    p: int = 1
+
+    def hash(self, password: str, salt: str) -> bytes:
+        return hashlib.scrypt(
+            password.encode(),
+            salt=salt.encode(),
+            n=self.n,
+            r=self.r,
+            p=self.p,
+            maxmem=2 * 128 * self.n * self.r * self.p,
+            dklen=32,
+        )
+
+
+@dataclass(frozen=True)
+class DevSeedHasher:
+    """PBKDF2 at 1,000 iterations: only for the public dev seed, whose password is no secret."""
+
+    iterations: int = _ITERATIONS
+
+    def hash(self, password: str, salt: str) -> bytes:
+        return hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), self.iterations)
+
+
+SCRYPT = ScryptHasher()
+DEV_SEED_HASHER = DevSeedHasher()
 
 
 class UserDirectory:
     """Hashes are computed on first login, not at start-up: thousands of seed users would
     otherwise cost seconds on every server start."""
 
-    def __init__(self, users: Iterable[tuple[UserInfo, str]]) -> None:
+    def __init__(
+        self, users: Iterable[tuple[UserInfo, str]], hasher: PasswordHasher = SCRYPT
+    ) -> None:
+        self._hasher = hasher
         self._by_id: dict[str, UserInfo] = {}
         self._by_login: dict[str, UserInfo] = {}
         self._passwords: dict[str, str] = {}
@@ -45,7 +86,7 @@ class UserDirectory:
 
     def _expected(self, user_id: str) -> bytes:
         if user_id not in self._hashes:
-            self._hashes[user_id] = _hash(self._passwords.pop(user_id), user_id)
+            self._hashes[user_id] = self._hasher.hash(self._passwords.pop(user_id), user_id)
         return self._hashes[user_id]
 
     def get(self, user_id: str) -> UserInfo | None:
@@ -57,7 +98,7 @@ class UserDirectory:
     def check_password(self, login: str, password: str) -> UserInfo | None:
         user = self._by_login.get(login)
         salt = user.id if user else "no-such-user"
-        candidate = _hash(password, salt)
+        candidate = self._hasher.hash(password, salt)
         if user is None or not hmac.compare_digest(candidate, self._expected(user.id)):
             return None
         return user
@@ -93,4 +134,6 @@ def seed_users(lgas: int, enumerators: int) -> list[UserInfo]:
 
 
 def dev_directory(lgas: int, enumerators: int) -> UserDirectory:
-    return UserDirectory((user, DEV_PASSWORD) for user in seed_users(lgas, enumerators))
+    return UserDirectory(
+        ((user, DEV_PASSWORD) for user in seed_users(lgas, enumerators)), DEV_SEED_HASHER
+    )

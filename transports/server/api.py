@@ -6,6 +6,8 @@ speaks the same error shape and the same cursor as every transport.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import time
 from typing import Any
@@ -13,7 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from rtspike.transports import registry
+from rtspike.transports.core.decode import parse_int
 from rtspike.transports.core.errors import AppError, ErrorCode, validation_error
+from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
 from rtspike.transports.server.http import bearer, hub_of, read_json
@@ -35,7 +39,9 @@ def _str_field(body: dict[str, Any], name: str) -> str:
 
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
-    pair = await hub_of(request).auth.login(_str_field(body, "login"), _str_field(body, "password"))
+    pair = await hub_of(request).auth.login(
+        _str_field(body, "login"), _str_field(body, "password"), request.remote or ""
+    )
     return web.json_response(pair.to_dict())
 
 
@@ -67,11 +73,9 @@ async def ticket(request: web.Request) -> web.Response:
 
 async def list_messages(request: web.Request) -> web.Response:
     principal = await principal_of(request)
-    raw_limit = request.query.get("limit", "200")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-        raise validation_error("limit must be an integer from 1 to 1000", field="limit")
+    limit = parse_int(request.query.get("limit"), "limit", 1, 1000, 200)
     events, cursor, more = await hub_of(request).catch_up(
-        principal, request.query.get("after"), int(raw_limit)
+        principal, request.query.get("after"), limit
     )
     body = (
         '{"messages":['
@@ -126,8 +130,32 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
+def _loopback_unproxied(request: web.Request) -> bool:
+    forwarded = any(h in request.headers for h in ("Forwarded", "X-Forwarded-For", "X-Real-IP"))
+    try:
+        return not forwarded and ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _require_metrics_access(request: web.Request, hub: Hub) -> None:
+    """With ``RTSPIKE_METRICS_TOKEN`` set, scrapes must send it as a bearer token; without it
+    only a direct loopback peer may scrape (a proxied request is not trusted to be local)."""
+    configured = hub.settings.metrics_token
+    if configured is not None:
+        given = (bearer(request) or "").encode()
+        if hmac.compare_digest(given, configured.get_secret_value().encode()):
+            return
+    elif _loopback_unproxied(request):
+        return
+    raise AppError(
+        ErrorCode.AUTH_REQUIRED, "Metrics need the metrics token (RTSPIKE_METRICS_TOKEN)"
+    )
+
+
 async def metrics(request: web.Request) -> web.Response:
     hub = hub_of(request)
+    _require_metrics_access(request, hub)
     hub.flush_metrics()
     return web.Response(
         body=hub.metrics.render(), headers={"Content-Type": hub.metrics.content_type}

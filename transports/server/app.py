@@ -30,13 +30,18 @@ def build_app(
     with it. ``transports`` defaults to every transport in the registry."""
     hub = hub or build_hub(settings)
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=settings.max_message_bytes + 4096
+        middlewares=[error_middleware],
+        client_max_size=settings.max_message_bytes + 4096,
+        # aiohttp cuts a connection that has not completed a request within its keep-alive
+        # timeout, counted from accept: the only bound on sockets that trickle headers or stay
+        # silent. The default (75 s, or an hour on some versions) holds them far too long.
+        handler_args={"keepalive_timeout": settings.header_timeout_s},
     )
     app[HUB_KEY] = hub
     add_routes(app)
     demo.mount_demo(app)
     if settings.dev_faults:
-        faults.install(app)
+        faults.install(app, settings)
     chosen = list(dict.fromkeys(registry.names() if transports is None else transports))
     for name in chosen:
         registry.server(name)(app, hub)

@@ -38,7 +38,7 @@ def missing_bundle(name: str) -> AppError:
     return AppError(
         ErrorCode.NOT_FOUND,
         f"demo bundle {name!r} is not built: run `make web` (or scripts/build-web.sh)",
-        details={"bundle": name, "dist": str(DIST)},
+        details={"bundle": name},
     )
 
 

@@ -7,11 +7,11 @@ without importing the API's routes.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from rtspike.transports.core.decode import decode_json
 from rtspike.transports.core.errors import AppError, ErrorCode, validation_error
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
@@ -20,6 +20,10 @@ __all__ = ["HUB_KEY", "bearer", "error_middleware", "error_response", "hub_of", 
 
 log = get_logger("rtspike.http")
 HUB_KEY: web.AppKey[Hub] = web.AppKey("hub", Hub)
+# Set by a handler once its response is prepared (an upgraded ws, a started SSE stream): an
+# HTTP error response can no longer be written on that socket.
+PREPARED_KEY = "rtspike.prepared"
+MAX_JSON_BODY_BYTES = 64 * 1024
 
 _HTTP_CODES = {
     404: ErrorCode.NOT_FOUND,
@@ -29,7 +33,36 @@ _HTTP_CODES = {
 
 
 def error_response(exc: AppError) -> web.Response:
-    return web.json_response(exc.to_dict(), status=exc.status)
+    headers = {}
+    retry_after = exc.details.get("retry_after_s")
+    if isinstance(retry_after, int | float):
+        headers["Retry-After"] = str(max(1, int(retry_after + 0.999)))
+    return web.json_response(exc.to_dict(), status=exc.status, headers=headers)
+
+
+def internal_error_fields(exc: BaseException) -> dict[str, Any]:
+    """What an internal error log line carries: the exception type and where it was raised
+    (module and line), never its message (it can quote client input) nor a file path."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_globals.get('__name__', '?')}:{tb.tb_lineno}" if tb else "?"
+    return {"error": type(exc).__name__, "where": where}
+
+
+def _log_refusal(request: web.Request, exc: AppError) -> None:
+    hub = request.app.get(HUB_KEY)
+    if hub is None:
+        return
+    hub.log_refusal(
+        "http.error",
+        "rest",
+        exc,
+        client=request.remote,
+        path=request.path[:128],
+        method=request.method,
+        status=exc.status,
+    )
 
 
 @web.middleware
@@ -39,29 +72,26 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         response: web.StreamResponse = await handler(request)
         return response
     except AppError as exc:
-        log.info(
-            "http.error",
-            path=request.path,
-            method=request.method,
-            code=exc.code.value,
-            status=exc.status,
-        )
+        _log_refusal(request, exc)
         return error_response(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, ErrorCode.VALIDATION_ERROR)
-        log.info(
-            "http.error",
+        err = AppError(code, exc.reason, status=exc.status)
+        _log_refusal(request, err)
+        return error_response(err)
+    except Exception as exc:
+        log.error(
+            "http.internal_error",
             path=request.path,
             method=request.method,
-            code=code.value,
-            status=exc.status,
+            **internal_error_fields(exc),
         )
-        return error_response(AppError(code, exc.reason, status=exc.status))
-    except Exception:
-        log.exception("http.internal_error", path=request.path, method=request.method)
-        return error_response(AppError(ErrorCode.INTERNAL, "internal error"))
+        prepared = request.get(PREPARED_KEY)
+        if isinstance(prepared, web.StreamResponse):
+            return prepared
+        return error_response(AppError(ErrorCode.INTERNAL, "internal error; try again"))
 
 
 def hub_of(request: web.Request) -> Hub:
@@ -69,12 +99,13 @@ def hub_of(request: web.Request) -> Hub:
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json(loads=json.loads)
-    except web.HTTPRequestEntityTooLarge:
-        raise
-    except ValueError:
-        raise validation_error("request body must be a JSON object") from None
+    """A JSON object body, through the one input decoder. The content type must say JSON: a
+    cross-origin ``text/plain`` POST (a CSRF "simple request") is refused before it is read."""
+    if request.content_type != "application/json":
+        raise validation_error(
+            "send the body as JSON with Content-Type: application/json", field="content-type"
+        )
+    body = decode_json(await request.read(), MAX_JSON_BODY_BYTES)
     if not isinstance(body, dict):
         raise validation_error("request body must be a JSON object")
     return body

@@ -214,10 +214,12 @@ export function startDemo(createTransport) {
       // no fault injection on this server
     }
   }
+  // `rtspike serve` prints the demo URL with ?dev_token=...: changing faults needs it.
+  const devToken = new URLSearchParams(location.search).get("dev_token") || "";
   $("outage").addEventListener("change", async (ev) => {
     await fetch("/api/v1/dev/faults", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-Rtspike-Dev-Token": devToken },
       body: JSON.stringify({ realtime_blocked: ev.target.checked }),
     });
   });
