@@ -14,7 +14,7 @@ import jinja2
 import pandas as pd
 import structlog
 
-from rtspike.reports import charts
+from rtspike.reports import charts, peers
 from rtspike.reports.compare import compare_runs
 from rtspike.reports.handoff import REPO_ROOT, build_handoff, load_spec
 from rtspike.reports.loader import Run, load_run, walk
@@ -226,6 +226,7 @@ def context(run: Run, rubric: Rubric, other: Run | None = None) -> dict[str, Any
         "clients": clients(run.manifest),
         "repo_root": REPO_ROOT,
         "invalid": int((~run.metrics["valid"]).sum()),
+        **peers.context(run),
     }
 
 

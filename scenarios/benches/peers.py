@@ -31,6 +31,7 @@ from rtspike.transports import registry
 
 NAME = "peers"
 RTSPIKE = "rtspike"
+STOCK_NOTE = "stock library path"
 
 
 @dataclass(frozen=True)
@@ -164,11 +165,18 @@ UNITS = {
 
 
 def ratio_rows(
-    results: Results, runs: dict[str, list[dict[str, float]]], pairs: list[tuple[str, str]]
+    results: Results,
+    runs: dict[str, list[dict[str, float]]],
+    pairs: list[tuple[str, str]],
+    targets: list[Target],
 ) -> dict[tuple[str, str], dict[str, tuple[float, float]]]:
     """Per (rtspike transport, other target): median and spread of the per-round ratios."""
+    by = {t.name: t for t in targets}
     table: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
     for ours, other in pairs:
+        peer = by[other].peer
+        stock = peer is not None and peer.stock and peer.receiver == ours
+        note = STOCK_NOTE if stock else ""
         row: dict[str, tuple[float, float]] = {}
         for metric, source in RATIOS.items():
             per_round = [
@@ -183,7 +191,7 @@ def ratio_rows(
                 for a, b in zip(runs[ours], runs[other], strict=True)
             ][: len(per_round)]
             summary = results.add_repeats(
-                NAME, ours, metric, per_round, "ratio", f"vs {other}", valid
+                NAME, ours, metric, per_round, "ratio", f"vs {other}", valid, note
             )
             row[metric] = (summary.value, summary.spread or 0.0)
         table[(ours, other)] = row
@@ -247,7 +255,7 @@ async def run(
     results = Results()
     for t in ts:
         add_figures(results, t, runs[t.name])
-    table = ratio_rows(results, runs, pairs_for(ts))
+    table = ratio_rows(results, runs, pairs_for(ts), ts)
     clients = {t.receiver: {"receivers": lean.client_kind(t.receiver)} for t in ts}
     notes = [
         f"baselines: {', '.join(t.label for t in ts if t.peer)}",
@@ -261,7 +269,7 @@ async def run(
         NAME,
         shape.__dict__,
         settings_env(orch),
-        [t.name for t in ts],
+        [t.name for t in ts if t.peer is None],
         [NAME],
         clients,
         started,

@@ -24,6 +24,8 @@ class Peer:
     label: str
     argv: tuple[str, ...]
     node: bool = False
+    stock: bool = False
+    """The obvious path of the library rtspike's transport is built on (what a team gets)."""
 
     def command(self, port: int) -> list[str]:
         if self.node:
@@ -34,7 +36,13 @@ class Peer:
 
 _PY = "rtspike.scenarios.peers.aiohttp_peers"
 PEERS: tuple[Peer, ...] = (
-    Peer("aiohttp-send-str", "ws", "aiohttp `await ws.send_str` loop", (_PY, "ws-send-str")),
+    Peer(
+        "aiohttp-send-str",
+        "ws",
+        "aiohttp `await ws.send_str` loop",
+        (_PY, "ws-send-str"),
+        stock=True,
+    ),
     Peer("aiohttp-raw", "ws", "aiohttp frame built once, transport.write", (_PY, "ws-raw")),
     Peer(
         "websockets",
@@ -43,12 +51,19 @@ PEERS: tuple[Peer, ...] = (
         ("rtspike.scenarios.peers.websockets_peer",),
     ),
     Peer("node-ws", "ws", "Node ws, client.send per member", ("ws_peer.cjs",), node=True),
-    Peer("aiohttp-sse", "sse", "aiohttp StreamResponse.write loop", (_PY, "sse-write")),
+    Peer(
+        "aiohttp-sse",
+        "sse",
+        "aiohttp StreamResponse.write loop",
+        (_PY, "sse-write"),
+        stock=True,
+    ),
     Peer(
         "python-socketio",
         "socketio",
         "stock python-socketio emit(to=room)",
         (_PY, "socketio-stock"),
+        stock=True,
     ),
     Peer(
         "node-socketio",
