@@ -15,8 +15,9 @@ import pandas as pd
 import structlog
 
 from rtspike.reports import charts, peers
+from rtspike.reports.adr import adr_context
 from rtspike.reports.compare import compare_runs
-from rtspike.reports.handoff import REPO_ROOT, build_handoff, load_spec
+from rtspike.reports.handoff import handoff_context, load_spec
 from rtspike.reports.loader import Run, load_run, walk
 from rtspike.reports.scoring import Matrix, Rubric, build_matrix, load_rubric
 from rtspike.reports.sensitivity import Sensitivity, analyse
@@ -195,6 +196,7 @@ def context(run: Run, rubric: Rubric, other: Run | None = None) -> dict[str, Any
         (t for t in matrix.transports if totals[t] is not None), key=lambda t: -(totals[t] or 0.0)
     )
     diffs = compare_runs(run, other) if other is not None else None
+    handoffs = handoff_context(run, winner)
     other_matrix = build_matrix(other, rubric) if other is not None else None
     other_winner = other_matrix.winner() if other_matrix else None
     return {
@@ -214,9 +216,9 @@ def context(run: Run, rubric: Rubric, other: Run | None = None) -> dict[str, Any
         "wins_chart": charts.win_share_chart(sens.win_share, matrix.transports),
         "scenarios": scenarios(run, spec.get("scenario_text", {})),
         "facts": rubric.facts,
-        "handoff": build_handoff(run, winner) if winner else None,
+        **handoffs,
+        **adr_context(run, winner, weights, labels, totals, handoffs["handoffs"].lines),
         "non_goals": spec.get("non_goals", []),
-        "triggers": spec.get("triggers", []),
         "environment": environment(run.manifest),
         "loadtest": loadtest(run),
         "compare": diffs,
@@ -224,7 +226,6 @@ def context(run: Run, rubric: Rubric, other: Run | None = None) -> dict[str, Any
         "other_winner": other_winner,
         "other_totals": other_matrix.totals() if other_matrix else {},
         "clients": clients(run.manifest),
-        "repo_root": REPO_ROOT,
         "invalid": int((~run.metrics["valid"]).sum()),
         **peers.context(run),
     }

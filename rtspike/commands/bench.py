@@ -120,6 +120,7 @@ async def _transports(args: argparse.Namespace) -> int:
             f"failed: {', '.join(failed)} (see metric 'error' in metrics.csv)", markup=False
         )
     try:
+        from rtspike.reports.handoff import write_snapshot
         from rtspike.reports.render import render_report
         from rtspike.reports.summary import read_verdict
     except ImportError:
@@ -129,6 +130,7 @@ async def _transports(args: argparse.Namespace) -> int:
             markup=False,
         )
         return 1 if failed else 0
+    write_snapshot(folder)
     report = render_report(folder)
     console.print(f"report: {report}", markup=False)
     verdict = read_verdict(report.parent)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hdrh.histogram import HdrHistogram
 
+from rtspike.reports.handoff import write_snapshot
 from rtspike.scenarios.catalog import catalog_for_manifest
 from rtspike.scenarios.results import HistogramRow, Results, SeriesRow, TimelineRow
 
@@ -179,6 +180,7 @@ def make_run(tmp_path: Path) -> MakeRun:
     def make(name: str = "run-a", **kwargs: object) -> Path:
         folder = tmp_path / "out" / name
         build_results(**kwargs).write(folder, manifest(name))  # type: ignore[arg-type]
+        write_snapshot(folder)
         return folder
 
     return make
@@ -201,6 +203,7 @@ LOCUST_STATS = (
 
 def write_run(folder: Path, name: str = "run-a", loadtest: bool = False, **kwargs: object) -> Path:
     build_results(**kwargs).write(folder, manifest(name))  # type: ignore[arg-type]
+    write_snapshot(folder)
     if loadtest:
         (folder / "loadtest").mkdir()
         (folder / "loadtest" / "socketio_stats.csv").write_text(LOCUST_STATS)

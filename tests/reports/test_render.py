@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from rtspike.cli import main
-from rtspike.reports.handoff import build_handoff
-from rtspike.reports.loader import load_run
 from tests.reports.conftest import write_run
 
 SECTIONS = [
@@ -92,32 +90,6 @@ def test_locust_results_when_present(rendered: dict[str, Path]) -> None:
     assert "socketio_stats.csv" in b and "socketio message:new" in b and "5,000" in b
     a = text_of(rendered["a"].read_text())
     assert "Not run: this results folder has no loadtest/ subfolder" in a
-
-
-def test_handoff_reads_code_from_the_repository(rendered: dict[str, Path], tmp_path: Path) -> None:
-    run = load_run(rendered["a_dir"])
-    (tmp_path / "transports" / "ws").mkdir(parents=True)
-    source = (
-        '"""Fake adapter."""\n\nPATH = "/realtime/ws"\n\n\n'
-        "def mount(app, hub):\n    app.router.add_get(PATH, hub)  # marker-7\n\n\n"
-        "async def _authenticate(ws):\n    return await ws.receive()\n"
-    )
-    (tmp_path / "transports" / "ws" / "server.py").write_text(source)
-    handoff = build_handoff(run, "ws", root=tmp_path)
-    server = handoff.excerpts["server_bootstrap"]
-    mount = next(x for x in server if x.title == "mount")
-    assert (mount.start, mount.end) == (6, 7)
-    assert mount.code == "def mount(app, hub):\n    app.router.add_get(PATH, hub)  # marker-7"
-    auth = next(x for x in handoff.excerpts["auth_handshake"] if x.path.endswith("server.py"))
-    assert auth.title == "_authenticate" and "ws.receive()" in auth.code
-    missing = next(
-        x for x in handoff.excerpts["client_integration"] if x.path == "transports/ws/client.py"
-    )
-    assert missing.missing == "transports/ws/client.py does not exist in this checkout"
-    versions = {v["package"]: v["version"] for v in handoff.versions}
-    assert versions == {"aiohttp": "3.10.10", "websockets": "13.1"}
-    assert handoff.bundle["gzip_before"] == pytest.approx(900.0)
-    assert handoff.bundle["gzip_after"] == pytest.approx(2100.0)
 
 
 def test_cli_renders_newest_run_and_explains_errors(

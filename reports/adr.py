@@ -1,0 +1,172 @@
+"""The report as a decision record (ADR): context, drivers, options, decision, consequences,
+risks R1-R5, validation criteria, re-evaluation triggers, status.
+
+The prose is in ``adr.toml``; every figure is this run's (summary rows of metrics.csv), so a
+sentence such as "closes within 1 s" is always shown next to what was measured, per transport.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rtspike.reports.loader import Run
+
+SPEC = Path(__file__).with_name("adr.toml")
+OPS = {"<=": operator.le, "<": operator.lt, "==": operator.eq, ">=": operator.ge}
+
+
+def load_spec(path: Path = SPEC) -> dict[str, Any]:
+    return tomllib.loads(path.read_text())
+
+
+def rtspike_files(spec: dict[str, Any] | None = None) -> list[str]:
+    """Files rtspike wrote for each protocol feature (counted into handoff.json at bench time)."""
+    spec = spec or load_spec()
+    return sorted({p for f in spec["features"] for p in f["rtspike"]})
+
+
+@dataclass
+class Figure:
+    """One metric for one transport: worst case across cases unless a case is named."""
+
+    value: float | None
+    case: str = ""
+    note: str = ""
+
+    @property
+    def measured(self) -> bool:
+        return self.value is not None
+
+
+def figures(run: Run, scenario: str, metric: str, case: str | None = None) -> dict[str, Figure]:
+    rows = run.summary_rows()
+    part = rows[(rows["scenario"] == scenario) & (rows["metric"] == metric) & rows["valid"]]
+    if case is not None:
+        part = part[part["case"] == case]
+    higher = run.better(scenario, metric) == "higher"
+    out: dict[str, Figure] = {}
+    for t in run.transports:
+        mine = part[part["transport"] == t]
+        vals = [
+            (float(v), str(c))
+            for v, c in zip(mine["value"], mine["case"], strict=True)
+            if math.isfinite(float(v))
+        ]
+        if not vals:
+            out[t] = Figure(None)
+            continue
+        value, worst = (min if higher else max)(vals)
+        out[t] = Figure(value, worst if len(vals) > 1 else "")
+    return out
+
+
+@dataclass
+class Check:
+    """A limit from the story compared with each transport's figure."""
+
+    text: str
+    limit: float
+    unit: str
+    op: str
+    figures: dict[str, Figure]
+    verdicts: dict[str, str] = field(default_factory=dict)
+    margins: dict[str, float | None] = field(default_factory=dict)
+
+
+def check(run: Run, row: Mapping[str, Any], text_key: str) -> Check:
+    found = figures(run, str(row["scenario"]), str(row["metric"]), row.get("case"))
+    limit = float(row["limit"])
+    op = str(row.get("op", ">=" if row.get("higher") else "<="))
+    out = Check(str(row[text_key]), limit, str(row["unit"]), op, found)
+    for t, f in found.items():
+        if f.value is None:
+            out.verdicts[t], out.margins[t] = "not measured", None
+            continue
+        out.verdicts[t] = "meets" if OPS[op](f.value, limit) else "fails"
+        if limit and f.value:
+            ratio = f.value / limit if op == ">=" else limit / f.value
+            out.margins[t] = ratio
+        else:
+            out.margins[t] = None
+    return out
+
+
+@dataclass
+class Risk:
+    id: str
+    risk: str
+    rating: str
+    rows: list[tuple[str, dict[str, Figure]]]
+    note: str = ""
+
+
+def risks(run: Run, spec: dict[str, Any]) -> list[Risk]:
+    out = []
+    for r in spec["risks"]:
+        rows = [
+            (str(m["label"]), figures(run, m["scenario"], m["metric"], m.get("case")))
+            for m in r["metrics"]
+        ]
+        note = str(r.get("not_measured") or r.get("mitigation") or "")
+        out.append(Risk(r["id"], r["risk"], r["rating"], rows, note))
+    return out
+
+
+def drivers(weights: Mapping[str, float], labels: Mapping[str, str]) -> list[tuple[str, float]]:
+    """Criteria by weight, heaviest first (the weights are the drivers' ranking)."""
+    total = sum(weights.values()) or 1.0
+    ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+    return [(labels.get(k, k), w / total) for k, w in ranked]
+
+
+def consequences(spec: dict[str, Any], lines: Mapping[str, int]) -> list[dict[str, Any]]:
+    rows = []
+    for f in spec["features"]:
+        files = [{"path": p, "lines": lines.get(p)} for p in f["rtspike"]]
+        rows.append(
+            {
+                "label": f["label"],
+                "files": files,
+                **{k: f.get(k, "") for k in ("socketio", "sse", "ws")},
+            }
+        )
+    return rows
+
+
+def adr_context(
+    run: Run,
+    winner: str | None,
+    weights: Mapping[str, float],
+    labels: Mapping[str, str],
+    totals: Mapping[str, float | None],
+    lines: Mapping[str, int],
+    spec_path: Path = SPEC,
+) -> dict[str, Any]:
+    spec = load_spec(spec_path)
+    created = str(run.manifest.get("created") or run.manifest.get("started") or "")
+    options = [{**o, "total": totals.get(o["transport"])} for o in spec["options"]]
+    return {
+        "adr": {
+            "status": spec["status"],
+            "status_note": spec["status_note"],
+            "date": created[:10] or "unknown",
+            "requirements": spec["requirements"],
+            "constraints": spec["constraints"],
+            "measured_where": spec["measured_where"],
+            "drivers": drivers(weights, labels),
+            "options": options,
+            "decision": winner,
+            "consequences": consequences(spec, lines),
+            "risks": risks(run, spec),
+            "validation": [check(run, v, "criterion") for v in spec["validation"]],
+            "validation_extra": spec["validation_extra"],
+            "triggers": [check(run, t, "trigger") for t in spec["triggers"]],
+            "triggers_unmeasured": spec["triggers_unmeasured"],
+        }
+    }
