@@ -120,9 +120,9 @@ async def _transports(args: argparse.Namespace) -> int:
             f"failed: {', '.join(failed)} (see metric 'error' in metrics.csv)", markup=False
         )
     try:
-        from rtspike.reports.handoff import write_snapshot
         from rtspike.reports.render import render_report
         from rtspike.reports.summary import read_verdict
+        from rtspike.scenarios.handoff import write_snapshot
     except ImportError:
         errors.print(
             "report: not rendered, the report libraries are missing; "

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from rtspike.reports.handoff import write_snapshot
 from rtspike.scenarios.catalog import catalog_for_manifest
+from rtspike.scenarios.handoff import write_snapshot
 from rtspike.scenarios.results import HistogramRow, Results, SeriesRow, TimelineRow
 
 TRANSPORTS = ["socketio", "sse", "ws"]

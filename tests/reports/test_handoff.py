@@ -9,10 +9,10 @@ import shutil
 from html import unescape
 from pathlib import Path
 
-from rtspike.reports.excerpts import balanced, js_excerpt, python_excerpt
 from rtspike.reports.handoff import FILE, GUIDANCE
 from rtspike.reports.render import render_report
 from rtspike.scenarios.cases.bundle import locked_versions
+from rtspike.scenarios.excerpts import balanced, js_excerpt, python_excerpt
 from tests.reports.conftest import write_run
 from tests.reports.test_render import text_of
 
