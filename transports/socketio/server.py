@@ -22,11 +22,14 @@ import socketio
 from aiohttp import web
 
 from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.decode import check_value
 from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, validation_error
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
+from rtspike.transports.server.http import internal_error_fields
 from rtspike.transports.socketio import engine
 from rtspike.transports.socketio.connection import TRANSPORT, PacketCache, SioConnection
+from rtspike.transports.socketio.guard import GuardedServer
 
 log = get_logger("rtspike.socketio")
 
@@ -51,12 +54,14 @@ class SocketIOServer:
     def __init__(self, hub: Hub) -> None:
         s = hub.settings
         self.hub = hub
-        self.sio = socketio.AsyncServer(
+        self.sio = GuardedServer(
             async_mode="aiohttp",
             cors_allowed_origins=None,
             ping_interval=s.keepalive_s,
             ping_timeout=max(s.keepalive_s, MIN_PING_TIMEOUT_S),
-            max_http_buffer_size=max(4 * s.max_message_bytes, 1 << 20),
+            # One packet (or polling payload) at most twice a frame, as on the raw ws.
+            max_http_buffer_size=2 * (s.max_message_bytes + 4096),
+            connect_timeout_s=s.auth_timeout_s,
             async_handlers=False,
             logger=False,
             engineio_logger=False,
@@ -70,6 +75,7 @@ class SocketIOServer:
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on(EVENT_SEND, self._on_send)
         self.sio.on("*", self._on_other)
+        self.sio.report = self._report
 
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app, socketio_path=PATH.strip("/"))
@@ -77,8 +83,27 @@ class SocketIOServer:
         app.on_shutdown.append(self._shutting_down)
         app.on_cleanup.append(self._cleanup)
 
+    def _report(self, exc: AppError, sid: str | None) -> None:
+        conn = self.conns.get(sid) if sid is not None else None
+        self.hub.bad_frame(TRANSPORT, exc, conn.principal if conn else None)
+
     # connect / disconnect ----------------------------------------------------------------------
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        """Every failure is a CONNECT_ERROR with the one error shape, logged once."""
+        try:
+            await self._connect(sid, auth)
+        except socketio.exceptions.ConnectionRefusedError:
+            raise
+        except Exception as exc:
+            log.error("realtime.internal_error", transport=TRANSPORT, **internal_error_fields(exc))
+            raise refusal(AppError(ErrorCode.INTERNAL, "Could not connect; retry.")) from None
+
+    async def _connect(self, sid: str, auth: Any) -> None:
+        if isinstance(auth, dict):
+            try:
+                check_value(auth)
+            except AppError as exc:
+                raise self._refuse_frame(None, exc) from None
         if auth is not None and not isinstance(auth, dict):
             raise self._refuse_frame(
                 None, validation_error("auth must be an object {token, cursor}")
@@ -121,7 +146,12 @@ class SocketIOServer:
             self.hub.detach(conn, int(CloseCode.SERVER_RESTART), "attach failed")
             if isinstance(exc, AppError):
                 raise refusal(exc) from None
-            log.exception("realtime.attach_failed", transport=TRANSPORT, **principal.log_fields())
+            log.error(
+                "realtime.attach_failed",
+                transport=TRANSPORT,
+                **internal_error_fields(exc),
+                **principal.log_fields(),
+            )
             raise refusal(AppError(ErrorCode.INTERNAL, "could not start the session")) from None
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -148,9 +178,12 @@ class SocketIOServer:
             event = await self.hub.send(conn.principal, data, TRANSPORT)
         except AppError as exc:
             return {"ok": False, **exc.to_dict()}
-        except Exception:
-            log.exception(
-                "realtime.send_failed", transport=TRANSPORT, **conn.principal.log_fields()
+        except Exception as exc:
+            log.error(
+                "realtime.send_failed",
+                transport=TRANSPORT,
+                **internal_error_fields(exc),
+                **conn.principal.log_fields(),
             )
             return {"ok": False, **AppError(ErrorCode.INTERNAL, "internal error").to_dict()}
         return {"ok": True, "message": event.wire_dict()}

@@ -24,7 +24,7 @@ from typing import Any
 
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, CloseCode
+from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode
 from rtspike.transports.core.principal import Principal
 
 TRANSPORT = "sse"
@@ -109,6 +109,7 @@ class SseConnection:
         flusher: Flusher,
         queue_bound: int,
         keepalive_s: float,
+        stall_timeout_s: float = 10.0,
     ) -> None:
         self.principal = principal
         self.cursor = Cursor()
@@ -122,6 +123,7 @@ class SseConnection:
         self._flusher = flusher
         self._bound = queue_bound
         self._keepalive_s = keepalive_s
+        self._stall_s = stall_timeout_s
         self._queue: list[bytes] = []
         self._pushed = 0
         self._stalled = False
@@ -244,8 +246,14 @@ class SseConnection:
         await self._finish()
 
     async def _flush_when_writable(self) -> None:
+        """A peer that takes nothing for ``stall_timeout_s`` is cut as a slow consumer: waiting
+        for it forever would hold its backlog and skip its keep-alives."""
         try:
-            await self._writer.drain()
+            async with asyncio.timeout(self._stall_s):
+                await self._writer.drain()
+        except TimeoutError:
+            self.close(AppError(ErrorCode.SLOW_CONSUMER, "Not reading; reconnect and catch up."))
+            return
         except ConnectionError:
             self._lost()
             return

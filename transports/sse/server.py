@@ -11,12 +11,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from rtspike.transports.core.cursor import Cursor
-from rtspike.transports.core.errors import AppError
+from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.server.http import HUB_KEY, bearer
-from rtspike.transports.sse.connection import TRANSPORT, Flusher, SseConnection
+from rtspike.transports.server.http import HUB_KEY, PREPARED_KEY, bearer, internal_error_fields
+from rtspike.transports.sse.connection import TRANSPORT, Flusher, SseConnection, error_frame
 
 log = get_logger("rtspike.sse")
 PATH = "/realtime/sse"
@@ -50,13 +50,42 @@ async def stream(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB_KEY]
     principal = await _authenticate(request, hub)
     cursor = _resume_cursor(request, hub, principal)
+    try:
+        hub.admit(principal)
+    except AppError as exc:
+        hub.bad_frame(TRANSPORT, exc, principal)
+        raise
     response = web.StreamResponse(status=200, headers=_HEADERS)
     response.force_close()
     await response.prepare(request)
+    request[PREPARED_KEY] = response
+    try:
+        await _stream(request, hub, principal, cursor, response)
+    except Exception as exc:
+        # The stream has started: the error goes out as its last event, never as an HTTP 500.
+        error = exc if isinstance(exc, AppError) else AppError(ErrorCode.INTERNAL, "Internal error")
+        if not isinstance(exc, AppError):
+            log.error("realtime.internal_error", transport=TRANSPORT, **internal_error_fields(exc))
+        else:
+            hub.bad_frame(TRANSPORT, exc, principal)
+        sock = request.transport
+        if sock is not None and not sock.is_closing():
+            chunk = error_frame(error)
+            sock.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+    return response
+
+
+async def _stream(
+    request: web.Request,
+    hub: Hub,
+    principal: Principal,
+    cursor: Cursor,
+    response: web.StreamResponse,
+) -> None:
     await response.write(b"retry: %d\n\n" % hub.settings.sse_retry_ms)
     sock = request.transport
     if sock is None or sock.is_closing():
-        return response
+        return
     conn = SseConnection(
         principal,
         sock,
@@ -64,6 +93,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         request.app[FLUSHER_KEY],
         hub.settings.queue_bound,
         hub.settings.keepalive_s,
+        hub.settings.stall_timeout_s,
     )
     live = request.app[CONNECTIONS_KEY]
     live.add(conn)
@@ -79,7 +109,6 @@ async def stream(request: web.Request) -> web.StreamResponse:
             hub.detach(conn, None, "client went away")
         else:
             hub.detach(conn, conn.close_code, conn.close_reason)
-    return response
 
 
 def connections(app: web.Application) -> list[SseConnection]:

@@ -11,12 +11,12 @@ client call does not cost the user the connection.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.decode import decode_json
 from rtspike.transports.core.errors import (
     AppError,
     ErrorCode,
@@ -26,6 +26,7 @@ from rtspike.transports.core.errors import (
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
+from rtspike.transports.server.http import PREPARED_KEY, internal_error_fields
 from rtspike.transports.ws.connection import CLOSE_GRACE_S, Flusher, WsConnection
 from rtspike.transports.ws.frames import FrameCache, ack_frame, close_text, encode, error_frame
 
@@ -58,16 +59,30 @@ class WsEndpoint:
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(
             heartbeat=self.settings.keepalive_s,
-            max_msg_size=max(4 * self.frame_limit, 1024 * 1024),
+            # Bounds a message being assembled from continuation frames, too: a peer cannot
+            # park more than this per connection in unfinished messages (beyond it aiohttp
+            # closes with 1009; between frame_limit and this the client gets an error frame).
+            max_msg_size=2 * self.frame_limit,
             compress=False,
             timeout=CLOSE_GRACE_S,
         )
         if not ws.can_prepare(request).ok:
             raise AppError(ErrorCode.VALIDATION_ERROR, "WebSocket upgrade required", status=426)
         await ws.prepare(request)
+        request[PREPARED_KEY] = ws
+        try:
+            await self._run(ws, request)
+        except Exception as exc:
+            # The socket is upgraded: an HTTP 500 written now would be garbage to the client.
+            log.error("realtime.internal_error", transport=NAME, **internal_error_fields(exc))
+            error = AppError(ErrorCode.INTERNAL, "Internal error; reconnect.")
+            await self._refuse(ws, error, logged=True)
+        return ws
+
+    async def _run(self, ws: web.WebSocketResponse, request: web.Request) -> None:
         accepted = await self._authenticate(ws)
         if accepted is None:
-            return ws
+            return
         principal, cursor = accepted
         conn = WsConnection(
             ws, request, principal, self.frames, self.flusher, self.settings.queue_bound
@@ -75,6 +90,10 @@ class WsEndpoint:
         try:
             try:
                 start = await self.hub.attach(conn, cursor)
+            except AppError as exc:
+                self.hub.bad_frame(NAME, exc, principal)
+                conn.close(exc)
+                return
             except Exception as exc:
                 log.error(
                     "realtime.attach_failed",
@@ -83,7 +102,7 @@ class WsEndpoint:
                     **principal.log_fields(),
                 )
                 conn.close(AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Server busy; reconnect."))
-                return ws
+                return
             conn.send_frame(
                 encode(
                     {
@@ -102,7 +121,6 @@ class WsEndpoint:
         finally:
             conn.peer_gone(ws.close_code)
             self.hub.detach(conn, conn.close_code, conn.close_reason)
-        return ws
 
     # authentication --------------------------------------------------------------------------
     async def _authenticate(self, ws: web.WebSocketResponse) -> tuple[Principal, Cursor] | None:
@@ -139,12 +157,10 @@ class WsEndpoint:
     def _auth_frame(self, msg: Any) -> dict[str, Any] | AppError:
         if msg.type is not WSMsgType.TEXT:
             return auth_required("the first frame must be a JSON auth frame")
-        if len(msg.data) > self.frame_limit:
-            return auth_required("auth frame too large")
         try:
-            frame = json.loads(msg.data)
-        except ValueError:
-            return auth_required("the first frame must be a JSON auth frame")
+            frame = decode_json(msg.data, self.frame_limit)
+        except AppError as exc:
+            return auth_required("the first frame must be a JSON auth frame", reason=exc.message)
         if not isinstance(frame, dict) or frame.get("type") != "auth":
             return auth_required('the first frame must be {"type": "auth", "token": ...}')
         return frame
@@ -173,23 +189,17 @@ class WsEndpoint:
                     conn, validation_error("binary frames are not supported; send JSON text frames")
                 )
             elif msg.type is WSMsgType.ERROR:
+                # aiohttp already closes with 1009 (message too big) or 1002 (protocol error).
+                self.hub.bad_frame(
+                    NAME, AppError(ErrorCode.VALIDATION_ERROR, "bad frame"), conn.principal
+                )
                 break
 
     async def _on_text(self, conn: WsConnection, data: str) -> None:
-        if len(data) > self.frame_limit:
-            self._reply_error(
-                conn,
-                AppError(
-                    ErrorCode.PAYLOAD_TOO_LARGE,
-                    "frame too large",
-                    details={"max_bytes": self.settings.max_message_bytes},
-                ),
-            )
-            return
         try:
-            frame = json.loads(data)
-        except ValueError:
-            self._reply_error(conn, validation_error("frame is not valid JSON"))
+            frame = decode_json(data, self.frame_limit)
+        except AppError as exc:
+            self._reply_error(conn, exc)
             return
         if not isinstance(frame, dict):
             self._reply_error(conn, validation_error("frame must be a JSON object"))
@@ -199,11 +209,11 @@ class WsEndpoint:
             try:
                 event = await self.hub.send(conn.principal, frame.get("message"), NAME)
             except AppError as exc:
-                conn.send_frame(error_frame(exc, rid))
+                self._reply(conn, error_frame(exc, rid))
                 return
-            conn.send_frame(ack_frame(event, rid))
+            self._reply(conn, ack_frame(event, rid))
         elif kind == "ping":
-            conn.send_frame(_PONG)
+            self._reply(conn, _PONG)
         else:
             self._reply_error(
                 conn,
@@ -215,4 +225,14 @@ class WsEndpoint:
 
     def _reply_error(self, conn: WsConnection, exc: AppError, rid: str | int | None = None) -> None:
         self.hub.bad_frame(NAME, exc, conn.principal)
-        conn.send_frame(error_frame(exc, rid))
+        self._reply(conn, error_frame(exc, rid))
+
+    def _reply(self, conn: WsConnection, frame: bytes) -> None:
+        """Replies queue behind pushes; a client that sends but never reads fills the queue
+        and is cut as a slow consumer instead of growing it without bound."""
+        if conn.queued >= self.settings.queue_bound:
+            if not conn.closing:
+                self.hub.bad_frame(NAME, AppError(ErrorCode.SLOW_CONSUMER, "replies unread"))
+                conn.close(AppError(ErrorCode.SLOW_CONSUMER, "Not reading replies; reconnect."))
+            return
+        conn.send_frame(frame)
