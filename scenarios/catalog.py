@@ -21,6 +21,7 @@ SCENARIOS = [
     "revocation",
     "reconnect",
     "multinode",
+    "native",
 ]
 
 # (scenario, metric): (unit, better, description)
@@ -89,6 +90,11 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("bundle", "gzip_added_bytes"): ("B", "lower", "gzip bytes added over the no-transport page"),
     ("effort", "server_loc"): ("lines", "lower", "non-blank non-comment lines, server half"),
     ("effort", "client_loc"): ("lines", "lower", "non-blank non-comment lines, client halves"),
+    ("effort", "browser_glue_loc"): (
+        "lines",
+        "lower",
+        "browser lines the transport needs inside resilient.js to lose nothing",
+    ),
     ("effort", "dependencies"): ("count", "lower", "third-party packages the transport adds"),
     # added with the scenario runners: diagnostics and secondary figures
     ("handshake", "connect_failed"): ("count", "lower", "connects that failed or were refused"),
@@ -171,6 +177,25 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("peers", "p50_ratio"): ("ratio", "lower", "rtspike / baseline, open-loop p50"),
     ("peers", "p99_ratio"): ("ratio", "lower", "rtspike / baseline, open-loop p99"),
     ("peers", "p999_ratio"): ("ratio", "lower", "rtspike / baseline, open-loop p99.9"),
+    ("native", "time_to_detect_s"): (
+        "s",
+        "lower",
+        "fault to the client noticing (blackhole: how long a dead connection stays open)",
+    ),
+    ("native", "time_to_recovered_s"): (
+        "s",
+        "lower",
+        "end of the outage to the first delivery of a message sent after it",
+    ),
+    ("native", "lost"): ("count", "lower", "messages sent during or after the fault never seen"),
+    ("native", "duplicated"): ("count", "lower", "messages the handler saw twice"),
+    ("native", "delivered"): ("count", "higher", "distinct messages the handler saw"),
+    ("native", "recovered_without_app_code"): (
+        "bool",
+        "higher",
+        "the library's own reconnect brought live delivery back (1) or not (0)",
+    ),
+    ("*", "not_measured"): ("count", "lower", "the scenario could not run here (see note)"),
     ("*", "generator_cpu_pct"): ("%", "lower", "load generator CPU (over 90% = invalid run)"),
     ("*", "generator_lag_p99_ms"): ("ms", "lower", "generator loop lag p99 (over 50 = invalid)"),
     ("*", "wall_s"): ("s", "lower", "wall time the scenario took"),

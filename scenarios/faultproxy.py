@@ -112,7 +112,7 @@ class FaultProxy:
             for pair in list(self.pairs):
                 pair.reset()
             self.pairs.clear()
-        log.info("faultproxy.mode", mode=str(mode), port=self.port, pairs=len(self.pairs))
+        log.debug("faultproxy.mode", mode=str(mode), port=self.port, pairs=len(self.pairs))
 
     @property
     def open_pairs(self) -> int:

@@ -77,6 +77,17 @@ async def run(ctx: Context, transport: str) -> None:
     browser = ROOT / "transports" / "web" / "src" / "clients" / f"{transport}.js"
     server_loc = sum(loc(f) for f in server_py)
     client_loc = sum(loc(f) for f in client_py) + (loc(browser) if browser.exists() else 0)
+    web_src = ROOT / "transports" / "web" / "src"
+    shared_js = sum(loc(web_src / f) for f in ("resilient.js", "api.js", "cursor.js"))
+    ctx.results.add(
+        NAME,
+        transport,
+        "browser_glue_loc",
+        loc(browser) if browser.exists() else 0,
+        "lines",
+        note=f"web/src/clients/{browser.name}: what plugs the transport into resilient.js for zero "
+        f"loss (resilient.js + api.js + cursor.js, {shared_js} lines, are shared by all)",
+    )
     shared = distributions(python_imports([f for r in SHARED for f in _py_files(r)]))
     added = sorted(distributions(python_imports(files)) - shared)
     npm = sorted(js_packages(browser))

@@ -34,7 +34,8 @@ SENDER = "sup.lga-01"
 
 
 class Publisher:
-    """Open-ended sender over REST: every message retried until acknowledged."""
+    """Open-ended sender over REST: every message retried until acknowledged. ``to`` empty =
+    broadcast to the sender's team."""
 
     def __init__(self, base_url: str, to: str, case: str, rate_per_s: float) -> None:
         self.base_url, self.to, self.case, self.interval = base_url, to, case, 1 / rate_per_s
@@ -60,7 +61,11 @@ class Publisher:
                 self._token = (await lean.login(session, self.base_url, SENDER))["access_token"]
             async with session.post(
                 f"{self.base_url}/api/v1/messages",
-                json={"to": self.to, "body": "tick", "client_msg_id": cid},
+                json={
+                    "body": "tick",
+                    "client_msg_id": cid,
+                    **({"to": self.to} if self.to else {"broadcast": True}),
+                },
                 headers={"Authorization": f"Bearer {self._token}"},
                 timeout=aiohttp.ClientTimeout(total=3),
             ) as r:

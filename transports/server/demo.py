@@ -20,6 +20,8 @@ PAGE = WEB_DIR / "demo.html"
 REACT_PAGE = WEB_DIR / "react.html"
 DIST = WEB_DIR / "dist"
 BASELINE = "baseline"
+PROBES = ("probe",)
+"""Measurement pages' bundles (the native-client probe): served, never part of the size table."""
 _STATIC_NAME = re.compile(r"^(?:[a-z-]+\.js|meta\.json)$")
 _NO_CACHE = {"Cache-Control": "no-cache"}
 
@@ -55,6 +57,7 @@ async def static(request: web.Request) -> web.FileResponse:
     if not _STATIC_NAME.match(name) or name.removesuffix(".js") not in (
         *bundles(),
         *react_bundles(),
+        *PROBES,
         "meta.json",
     ):
         raise AppError(ErrorCode.NOT_FOUND, f"no demo file {name[:64]!r}")

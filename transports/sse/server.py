@@ -4,9 +4,18 @@ Every refusal happens before the stream starts, as the normal JSON error with it
 so that ``fetch`` (and the Python client) can read why. Browsers authenticate with a one-time
 ticket in the query (EventSource cannot send headers, and a JWT must never sit in a URL); other
 clients send ``Authorization: Bearer``.
+
+The cookie variant is what a team does to keep EventSource's own reconnect working: a ticket
+is spent on first use, so the browser's automatic retry (same URL) is refused. ``POST
+/api/v1/realtime/sse-cookie`` (with the Bearer token) puts the access token in an HttpOnly,
+SameSite=Strict cookie scoped to the stream path and living no longer than the token; every
+retry then authenticates with it through the same checks (expiry, logout, revoke-all). Page
+script cannot read it and no other site can send it.
 """
 
 from __future__ import annotations
+
+import time
 
 from aiohttp import web
 
@@ -20,6 +29,8 @@ from rtspike.transports.sse.connection import TRANSPORT, Flusher, SseConnection,
 
 log = get_logger("rtspike.sse")
 PATH = "/realtime/sse"
+COOKIE_PATH = "/api/v1/realtime/sse-cookie"
+COOKIE = "rtspike_sse"
 CONNECTIONS_KEY = web.AppKey("sse_connections", set[SseConnection])
 FLUSHER_KEY = web.AppKey("sse_flusher", Flusher)
 
@@ -33,7 +44,29 @@ _HEADERS = {
 async def _authenticate(request: web.Request, hub: Hub) -> Principal:
     if "ticket" in request.query:
         return await hub.authenticate_ticket(request.query["ticket"], TRANSPORT)
-    return await hub.authenticate(bearer(request), TRANSPORT)
+    token = bearer(request)
+    if token is None and COOKIE in request.cookies:
+        token = request.cookies[COOKIE]
+    return await hub.authenticate(token, TRANSPORT)
+
+
+async def set_cookie(request: web.Request) -> web.Response:
+    """The reusable credential for EventSource retries: the caller's own access token, as an
+    HttpOnly cookie that only the stream path receives, expiring with the token."""
+    hub = request.app[HUB_KEY]
+    token = bearer(request)
+    principal = await hub.authenticate(token, TRANSPORT)
+    response = web.Response(status=204)
+    response.set_cookie(
+        COOKIE,
+        token or "",
+        max_age=max(1, int(principal.exp - time.time())),
+        path=PATH,
+        httponly=True,
+        secure=request.secure,
+        samesite="Strict",
+    )
+    return response
 
 
 def _resume_cursor(request: web.Request, hub: Hub, principal: Principal) -> Cursor:
@@ -121,3 +154,4 @@ def mount(app: web.Application, hub: Hub) -> None:
     app[CONNECTIONS_KEY] = set()
     app[FLUSHER_KEY] = Flusher()
     app.router.add_get(PATH, stream)
+    app.router.add_post(COOKIE_PATH, set_cookie)

@@ -299,3 +299,32 @@ async def test_vanished_client_is_detached_without_handler_cancellation(tmp_path
         assert app[HUB_KEY].connection_count == 0
     finally:
         await runner.cleanup()
+
+
+async def test_cookie_credential_is_httponly_strict_scoped_and_reusable(h: Harness) -> None:
+    enum = await h.token(EN1)
+    resp = await h.rest("POST", "/realtime/sse-cookie", token=enum)
+    assert resp.status_code == 204
+    header = resp.headers["set-cookie"]
+    assert header.startswith(f"{sse_server.COOKIE}=")
+    attrs = {a.strip().split("=")[0].lower(): a for a in header.split(";")[1:]}
+    assert {"httponly", "path", "samesite", "max-age"} <= set(attrs)
+    assert attrs["path"].strip() == "Path=/realtime/sse"
+    assert attrs["samesite"].strip() == "SameSite=Strict"
+    assert 0 < int(attrs["max-age"].split("=")[1]) <= 900
+    cookie = {"Cookie": f"{sse_server.COOKIE}={enum}"}
+    for _ in range(2):  # what EventSource's own retry does: the same credential again
+        async with sse(h, headers=cookie) as s:
+            assert s.resp.status_code == 200
+            assert await s.block() == ["retry: 1234"]
+
+
+async def test_cookie_needs_a_valid_bearer_and_a_bad_cookie_is_refused(h: Harness) -> None:
+    resp = await h.rest("POST", "/realtime/sse-cookie")
+    assert resp.status_code == 401 and "set-cookie" not in resp.headers
+    status, body = await refused(h, headers={"Cookie": f"{sse_server.COOKIE}=not-a-jwt"})
+    assert status == 401 and body["error"]["code"] in ("AUTH_REQUIRED", "TOKEN_EXPIRED")
+    enum = await h.token(EN1)
+    assert (await h.rest("POST", "/auth/logout", token=enum)).status_code in (200, 204)
+    status, body = await refused(h, headers={"Cookie": f"{sse_server.COOKIE}={enum}"})
+    assert status == 401 and body["error"]["code"] == "TOKEN_REVOKED"

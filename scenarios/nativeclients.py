@@ -1,0 +1,89 @@
+"""The browser clients the ``native`` scenario measures, and how one client's log becomes its
+figures.
+
+``VARIANTS`` is the one per-transport table of what a team ships with each library's defaults
+(the probe page, transports/web/src/probe.js, has the connect code of each). It belongs beside
+the transport's spec and moves there when the registry grows one. ``ours`` (resilient.js over
+the transport) is measured next to every transport's native variants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OURS = "ours"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    description: str
+
+
+VARIANTS: dict[str, tuple[Variant, ...]] = {
+    "socketio": (
+        Variant(
+            "default", "socket.io-client, reconnection on, default transports (polling, upgrade)"
+        ),
+        Variant("websocket", "socket.io-client, reconnection on, transports: ['websocket']"),
+    ),
+    "sse": (
+        Variant("ticket", "native EventSource, one-time ticket in the URL, server retry:"),
+        Variant("cookie", "native EventSource, HttpOnly cookie credential, server retry:"),
+    ),
+    "ws": (
+        Variant("plain", "native WebSocket, auth frame on open, no reconnect"),
+        Variant("reconnecting", "reconnecting-websocket defaults, auth frame on every open"),
+    ),
+}
+OURS_DESCRIPTION = "resilient.js (backoff, token refresh, cursor resume, dedupe) over {transport}"
+
+
+def variants(transport: str) -> list[str]:
+    return [v.name for v in VARIANTS.get(transport, ())] + [OURS]
+
+
+@dataclass
+class ClientLog:
+    """What the page recorded (Date.now() ms) plus the outage as this client lived it."""
+
+    variant: str
+    events: list[tuple[float, str, str]] = field(default_factory=list)
+    got: list[tuple[float, str]] = field(default_factory=list)
+    fault_ms: float = 0.0
+    end_ms: float = 0.0
+
+    @classmethod
+    def from_page(cls, variant: str, data: dict[str, list[list[object]]]) -> ClientLog:
+        events = [(float(str(t)), str(k), str(d)) for t, k, d in data["events"]]
+        got = [(float(str(t)), str(c)) for t, c in data["got"]]
+        return cls(variant, events, got)
+
+    def first(self, kinds: tuple[str, ...], after_ms: float) -> float | None:
+        return next((t for t, k, _ in self.events if k in kinds and t >= after_ms), None)
+
+    @property
+    def opened(self) -> bool:
+        return any(k == "open" for _, k, _ in self.events)
+
+    @property
+    def final(self) -> bool:
+        """The library gave up for good (closed with no retry) after the fault."""
+        return self.first(("final",), self.fault_ms) is not None
+
+    def recovered_at(self, acked_ms: dict[str, float]) -> float | None:
+        """First delivery of a message sent after the outage ended: live again."""
+        return next(
+            (t for t, cid in self.got if t >= self.end_ms and acked_ms.get(cid, 0) >= self.end_ms),
+            None,
+        )
+
+    def settled(self, acked_ms: dict[str, float]) -> bool:
+        return self.final or self.recovered_at(acked_ms) is not None
+
+    def lost(self, acked: set[str]) -> int:
+        return len(acked - {c for _, c in self.got})
+
+    def duplicated(self) -> int:
+        ids = [c for _, c in self.got]
+        return len(ids) - len(set(ids))
