@@ -92,7 +92,8 @@ async def run(ctx: Context, transport: str) -> None:
             float("nan"),
             "B",
             valid=False,
-            note="bundle missing: run scripts/build-web.sh (make web)",
+            note="not measured: this install has no built browser bundles; in a source "
+            "checkout run `make web`, or install a wheel built with `make wheel`",
         )
         return
     versions = locked_versions()
