@@ -8,7 +8,14 @@ const LABELS = { ws: "WebSocket", sse: "Server-Sent Events", socketio: "Socket.I
 /** Test and demo knobs from the URL: ?poll=0.2,0.4,1,2&time_scale=1&backoff=0.5,15&max_failures=3 */
 export function readOptions(search = location.search) {
   const q = new URLSearchParams(search);
-  const nums = (raw) => (raw || "").split(",").map(Number).filter((n) => Number.isFinite(n) && n >= 0);
+  // A missing or empty parameter is no list at all, so the client's documented defaults hold
+  // (poll 5/10/30/60 s, backoff 0.5 s..15 s); Number("") would be 0 and poll without pause.
+  const nums = (raw) =>
+    (raw || "")
+      .split(",")
+      .filter((part) => part.trim() !== "")
+      .map(Number)
+      .filter((n) => Number.isFinite(n) && n >= 0);
   const opts = {};
   const poll = nums(q.get("poll"));
   if (poll.length) opts.pollSchedule = poll;

@@ -1,0 +1,70 @@
+"""The demo at the README's bare URL (no ?poll=, no ?backoff=) during an outage: the documented
+5/10/30/60 s schedule and the real backoff, not a poll storm (it once made 24 polls and 24
+probes in 0.33 s because a missing parameter read as 0)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from rtspike.transports import registry
+from tests.web.conftest import DemoServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+ENUM = "enum.lga-01.001"
+SCHEDULE = [5, 10, 30, 60]
+# One poll, then one probe of the transport (its connect attempt plus, for some, a probe GET),
+# and nothing else until the next poll is due.
+MAX_REALTIME_REQUESTS_PER_POLL = 4
+
+
+def is_poll(url: str) -> bool:
+    return urlsplit(url).path == "/api/v1/messages"
+
+
+def is_realtime(url: str) -> bool:
+    path = urlsplit(url).path
+    return not path.startswith(("/api/", "/demo")) and path != "/favicon.ico"
+
+
+@pytest.mark.parametrize("transport", registry.names())
+async def test_bare_readme_url_polls_on_the_documented_schedule(
+    browser: Any, demo_server: DemoServer, transport: str
+) -> None:
+    page = await browser.new_page()
+    page.set_default_timeout(20_000)
+    log: list[str] = []  # the kind of every request, in order
+
+    def on_request(request: Any) -> None:
+        if is_poll(request.url) and request.method == "GET":
+            log.append("poll")
+        elif is_realtime(request.url):
+            log.append("realtime")
+
+    page.on("request", on_request)
+    page.on("websocket", lambda ws: log.append("realtime"))
+    await demo_server.block(True)
+    await page.goto(f"{demo_server.url}/demo?transport={transport}")  # the README's URL
+    await page.fill("#login", ENUM)
+    await page.click("#login-btn")
+    await page.wait_for_selector('#status[data-state="degraded"]')
+    client = await page.evaluate(
+        "({schedule: window.rtspikeClient.pollSchedule, base: window.rtspikeClient.backoffBase,"
+        " cap: window.rtspikeClient.backoffCap, scale: window.rtspikeClient.timeScale})"
+    )
+    assert client == {"schedule": SCHEDULE, "base": 0.5, "cap": 15, "scale": 1}
+    # The positive barrier: the second poll, due 5 s after the first.
+    await page.wait_for_function("window.rtspikeClient.pollTimes.length >= 2", timeout=30_000)
+    first, second = (await page.evaluate("window.rtspikeClient.pollTimes"))[:2]
+    assert 4.5 <= (second - first) / 1000 <= 5 * 10, "the first poll must wait ~5 s"
+    # Requests up to and including the second poll: two polls and two probes' worth, not 24.
+    upto = log[: [i for i, kind in enumerate(log) if kind == "poll"][1] + 1]
+    polls, realtime = upto.count("poll"), upto.count("realtime")
+    assert polls == 2, log
+    assert 1 <= realtime <= 2 * MAX_REALTIME_REQUESTS_PER_POLL, log
+    await page.locator("#status", has_text="next poll in ").wait_for()  # not "next poll now"
+    await demo_server.block(False)
+    await page.close()
