@@ -44,13 +44,16 @@ class Orchestrator:
         self.redis: list[RedisProcess] = []
         self._count = 0
 
-    async def server(self, name: str, transport: str, **settings: Any) -> ServerProcess:
-        """Start a server; ``settings`` become RTSPIKE_<NAME> variables."""
+    async def server(
+        self, name: str, transport: str, workers: int = 1, **settings: Any
+    ) -> ServerProcess:
+        """Start a server (``workers`` processes on its port); ``settings`` become
+        RTSPIKE_<NAME> variables."""
         self._count += 1
         env = {**self.base_env, "RTSPIKE_JWT_SECRET": self.secret}
         env.update({f"RTSPIKE_{k.upper()}": str(v) for k, v in settings.items()})
         data_dir = self.run_dir / "servers" / f"{self._count:02d}-{name}"
-        srv = ServerProcess(transport, data_dir, env, name=name)
+        srv = ServerProcess(transport, data_dir, env, name=name, workers=workers)
         self.servers.append(srv)
         await srv.start()
         return srv

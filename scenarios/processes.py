@@ -86,6 +86,8 @@ class ServerProcess:
     log_file: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    workers: int = 1
+    """`rtspike serve --workers N`: N processes on the port (their CPU is summed in sample)."""
 
     @property
     def base_url(self) -> str:
@@ -121,6 +123,7 @@ class ServerProcess:
             self.transport,
             "--log-level",
             "WARNING",
+            *(["--workers", str(self.workers)] if self.workers > 1 else []),
         ]
 
     def launch(self) -> None:
@@ -147,7 +150,10 @@ class ServerProcess:
     async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
         url = f"{self.base_url}/api/v1/healthz"
-        async with aiohttp.ClientSession() as session:
+        nodes: set[str] = set()
+        # a fresh connection per probe, so that the kernel may route it to any worker
+        connector = aiohttp.TCPConnector(force_close=self.workers > 1)
+        async with aiohttp.ClientSession(connector=connector) as session:
             while time.monotonic() < deadline:
                 if self.proc is not None and self.proc.poll() is not None:
                     tail = self.log_path.read_text(errors="replace")[-2000:]
@@ -155,7 +161,11 @@ class ServerProcess:
                 with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
                     async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as r:
                         if r.status == 200:
-                            return
+                            if self.workers == 1:
+                                return
+                            nodes.add(str((await r.json(content_type=None)).get("node")))
+                            if len(nodes) >= self.workers and self._all_listening():
+                                return
                 await asyncio.sleep(0.05)
         raise TimeoutError(f"server {self.name} not healthy after {timeout_s:.0f} s")
 
@@ -182,11 +192,24 @@ class ServerProcess:
         self.kill()
         await self.start()
 
+    def _all_listening(self) -> bool:
+        try:
+            return len(psutil.Process(self.pid).children()) >= self.workers
+        except psutil.Error:
+            return False
+
     def sample(self) -> dict[str, float]:
-        """Cumulative CPU seconds and current RSS (MB) of the server process."""
-        p = psutil.Process(self.pid)
-        cpu = p.cpu_times()
-        return {"cpu_s": cpu.user + cpu.system, "rss_mb": p.memory_info().rss / 2**20}
+        """Cumulative CPU seconds and current RSS (MB) of the server process and its workers."""
+        root = psutil.Process(self.pid)
+        cpu_s = rss = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                cpu = p.cpu_times()
+                cpu_s += cpu.user + cpu.system
+                rss += p.memory_info().rss / 2**20
+            except psutil.Error:
+                continue
+        return {"cpu_s": cpu_s, "rss_mb": rss}
 
 
 async def start_all(servers: list[ServerProcess]) -> None:

@@ -38,20 +38,25 @@ async def receive(
 ) -> dict[str, Any]:
     """Generator process: connect n enumerators, count deliveries until ``expected``."""
     session = lean.new_session()
-    got = 0
+    seen: set[tuple[int, str]] = set()
+    total = 0
     done = asyncio.Event()
     last = 0.0
 
-    def on_event(_: dict[str, Any], __: int) -> None:
-        nonlocal got, last
-        got += 1
-        last = time.time()
-        if got >= expected:
-            done.set()
+    def handler(receiver: int) -> lean.EventHandler:
+        def on_event(fields: dict[str, Any], _: int) -> None:
+            nonlocal total, last
+            total += 1
+            seen.add((receiver, str(fields.get("client_msg_id"))))
+            last = time.time()
+            if len(seen) >= expected:
+                done.set()
+
+        return on_event
 
     names = [f"enum.lga-01.{i:03d}" for i in range(1, n + 1)]
     pairs = await lean.login_many(session, base_url, names)
-    receivers = [lean.receiver(transport, base_url, session, on_event) for _ in names]
+    receivers = [lean.receiver(transport, base_url, session, handler(i)) for i in range(n)]
     sem = asyncio.Semaphore(50)
 
     async def connect(r: lean.Receiver, name: str) -> None:
@@ -69,7 +74,7 @@ async def receive(
     cpu = sum(me.cpu_times()[:2]) - cpu0
     await asyncio.gather(*(r.close() for r in receivers), return_exceptions=True)
     await session.close()
-    return {"received": got, "last": last, "cpu_s": cpu}
+    return {"received": len(seen), "duplicated": total - len(seen), "last": last, "cpu_s": cpu}
 
 
 async def measure(
@@ -78,19 +83,33 @@ async def measure(
     messages: int,
     workdir: Path,
     orch: Orchestrator | None = None,
+    workers: int = 1,
+    settings: dict[str, str] | None = None,
+    extra_pids: tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    """One burst against a fresh server process (started by ``orch``, or one of our own)."""
+    """One burst against a fresh server (started by ``orch``, or one of our own), of
+    ``workers`` processes; ``extra_pids`` (a Redis of our own) count as server CPU too."""
     own = orch is None
     orch = orch or Orchestrator(workdir)
     workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any I/O
     srv = await orch.server(
         f"fanout-{transport}",
         transport,
+        workers=workers,
         seed_lgas=1,
         seed_enumerators=connections,
         keepalive_s=120,
         queue_bound=5000,
+        **(settings or {}),
     )
+
+    def server_cpu_s() -> float:
+        extra = 0.0
+        for pid in extra_pids:
+            t = psutil.Process(pid).cpu_times()
+            extra += t.user + t.system
+        return srv.sample()["cpu_s"] + extra
+
     try:
         ready, out = workdir / f"{transport}.ready", workdir / f"{transport}.json"
         expected = connections * messages
@@ -114,7 +133,7 @@ async def measure(
         pair = await lean.login(lean_session := lean.new_session(), srv.base_url, "sup.lga-01")
         await lean_session.close()
         await client.connect(pair["access_token"])
-        cpu0 = srv.sample()["cpu_s"]
+        cpu0 = server_cpu_s()
         sem = asyncio.Semaphore(8)
         started = time.time()
 
@@ -124,14 +143,16 @@ async def measure(
 
         await asyncio.gather(*(send(i) for i in range(messages)))
         await proc.wait()
-        server_cpu = srv.sample()["cpu_s"] - cpu0
+        server_cpu = server_cpu_s() - cpu0
         await client.close()
         res = json.loads(out.read_text())
         wall = max(1e-9, res["last"] - started)
         return {
             "transport": transport,
             "connections": connections,
+            "workers": workers,
             "delivered": res["received"],
+            "duplicated": res["duplicated"],
             "expected": expected,
             "wall_per_s": res["received"] / wall,
             "server_us": server_cpu * 1e6 / max(1, res["received"]),

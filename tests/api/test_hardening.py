@@ -15,8 +15,8 @@ from structlog.testing import capture_logs
 
 from rtspike.transports.core.users import DEV_PASSWORD, SCRYPT, ScryptHasher, UserDirectory
 from rtspike.transports.server import demo
-from rtspike.transports.server.http import HUB_KEY
 from rtspike.transports.server.app import build_app
+from rtspike.transports.server.http import HUB_KEY
 from tests.api.test_rest import Api, assert_error
 from tests.conftest import DEV_HEADERS, DEV_TOKEN
 from tests.contract.conftest import contract_settings

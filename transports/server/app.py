@@ -59,7 +59,10 @@ def build_app(
     return app
 
 
-def serve(settings: Settings, transports: Iterable[str], host: str, port: int) -> None:
+def serve(
+    settings: Settings, transports: Iterable[str], host: str, port: int, reuse_port: bool = False
+) -> None:
+    """``reuse_port``: one of several worker processes listening on the same port."""
     app = build_app(settings, transports)
     web.run_app(
         app,
@@ -69,5 +72,6 @@ def serve(settings: Settings, transports: Iterable[str], host: str, port: int) -
         access_log=None,
         shutdown_timeout=5.0,
         handle_signals=True,
+        reuse_port=reuse_port or None,
         loop=asyncio.new_event_loop(),
     )
