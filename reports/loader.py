@@ -27,6 +27,7 @@ TABLES = {
         "spread",
         "valid",
         "note",
+        "bound",
     ],
     "series": ["scenario", "transport", "case", "x_name", "x", "y_name", "y", "unit"],
     "timelines": ["scenario", "transport", "case", "t_s", "kind", "value"],
@@ -106,6 +107,7 @@ class Run:
                     "spread": use["value"].max() - use["value"].min(),
                     "valid": bool(len(good)),
                     "note": group["note"].iloc[0],
+                    "bound": group["bound"].iloc[0],
                 }
             )
         if extra:

@@ -17,11 +17,14 @@ import structlog
 from rtspike.reports import charts, peers
 from rtspike.reports.adr import adr_context
 from rtspike.reports.compare import compare_runs
+from rtspike.reports.gates import Status
 from rtspike.reports.handoff import handoff_context, load_spec
 from rtspike.reports.loader import Run, load_run, walk
-from rtspike.reports.scoring import Matrix, Rubric, build_matrix, load_rubric
+from rtspike.reports.rubric import TAG_LABELS
+from rtspike.reports.scoring import Layer, Matrix, Rubric, load_rubric
 from rtspike.reports.sensitivity import Sensitivity, analyse
 from rtspike.reports.summary import write_summary
+from rtspike.reports.verdict import Verdict, decide, subset
 
 log = structlog.get_logger("rtspike.reports")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -127,18 +130,21 @@ def scenarios(run: Run, text: dict[str, str]) -> list[Scenario]:
     return out
 
 
-def rationale(matrix: Matrix, rubric: Rubric, winner: str) -> dict[str, list[str]]:
-    """Where the winner leads and trails its best rival, by weighted score difference."""
+def rationale(
+    matrix: Matrix, rubric: Rubric, winner: str, runner_up: str | None
+) -> dict[str, list[str]]:
+    """Where the winner leads and trails the runner-up, by weighted score difference."""
     scores = matrix.scores()
-    leads, trails = [], []
+    leads: list[tuple[float, str]] = []
+    trails: list[tuple[float, str]] = []
+    if runner_up is None:
+        return {"leads": [], "trails": []}
     for c in rubric.criteria:
-        mine = scores[winner][c.key]
-        others = {t: s[c.key] for t, s in scores.items() if t != winner and s[c.key] is not None}
-        if mine is None or not others:
+        mine, theirs = scores[winner][c.key], scores[runner_up][c.key]
+        if mine is None or theirs is None:
             continue
-        rival = max(others, key=lambda t: others[t] or 0.0)
-        gap = mine - (others[rival] or 0.0)
-        line = f"{c.label} ({mine:.2f} vs {rival} {others[rival]:.2f})"
+        gap = mine - theirs
+        line = f"{c.label} ({mine:.2f} vs {runner_up} {theirs:.2f})"
         if gap > 0.05:
             leads.append((gap * c.weight, line))
         elif gap < -0.05:
@@ -184,51 +190,72 @@ def loadtest(run: Run) -> dict[str, Any] | None:
 
 
 def context(run: Run, rubric: Rubric, other: Run | None = None) -> dict[str, Any]:
-    matrix = build_matrix(run, rubric)
+    verdict: Verdict = decide(run, rubric)
+    matrix = verdict.matrix
     weights = rubric.weights
     mass = sum(weights.values())
-    totals = matrix.totals()
-    winner = matrix.winner()
-    sens: Sensitivity = analyse(matrix, weights, rubric.sensitivity)
+    combined = verdict.layers[Layer.COMBINED]
+    winner = verdict.winner
+    pool = subset(matrix, verdict.eligible)
+    sens: Sensitivity = analyse(pool, weights, rubric.verdict)
     spec = load_spec()
     labels = {c.key: c.label for c in rubric.criteria}
-    ranked = sorted(
-        (t for t in matrix.transports if totals[t] is not None), key=lambda t: -(totals[t] or 0.0)
-    )
     diffs = compare_runs(run, other) if other is not None else None
+    other_verdict = decide(other, rubric) if other is not None else None
     handoffs = handoff_context(run, winner)
-    other_matrix = build_matrix(other, rubric) if other is not None else None
-    other_winner = other_matrix.winner() if other_matrix else None
     return {
         "run": run,
         "rubric": rubric,
         "matrix": matrix,
-        "totals": totals,
+        "verdict": verdict,
+        "layers": verdict.layers,
+        "Layer": Layer,
+        "Status": Status,
+        "tags": TAG_LABELS,
+        "totals": combined.totals,
         "winner": winner,
-        "ranked": ranked,
+        "ranked": combined.ranked,
         "weights": {k: w / mass for k, w in weights.items()},
         "labels": labels,
         "sens": sens,
         "sens_rows": {k: [o for o in sens.one_at_a_time if o.criterion == k] for k in weights},
         "excluded": {t: [labels[k] for k in matrix.excluded(t)] for t in matrix.transports},
-        "why": rationale(matrix, rubric, winner) if winner else {"leads": [], "trails": []},
+        "why": rationale(matrix, rubric, winner, verdict.runner_up)
+        if winner
+        else {"leads": [], "trails": []},
         "score_chart": charts.score_breakdown(matrix, weights, labels),
-        "wins_chart": charts.win_share_chart(sens.win_share, matrix.transports),
+        "wins_chart": charts.win_share_chart(combined.win, matrix.transports),
         "scenarios": scenarios(run, spec.get("scenario_text", {})),
         "facts": rubric.facts,
         **handoffs,
-        **adr_context(run, winner, weights, labels, totals, handoffs["handoffs"].lines),
+        **adr_context(run, winner, weights, labels, combined.totals, handoffs["handoffs"].lines),
         "non_goals": spec.get("non_goals", []),
         "environment": environment(run.manifest),
         "loadtest": loadtest(run),
         "compare": diffs,
         "other": other,
-        "other_winner": other_winner,
-        "other_totals": other_matrix.totals() if other_matrix else {},
+        "other_winner": other_verdict.winner if other_verdict else None,
+        "other_outcome": other_verdict.outcome.value if other_verdict else "",
+        "other_totals": other_verdict.layers[Layer.COMBINED].totals if other_verdict else {},
         "clients": clients(run.manifest),
         "invalid": int((~run.metrics["valid"]).sum()),
+        "invalid_rows": invalid_rows(run),
         **peers.context(run),
     }
+
+
+def invalid_rows(run: Run) -> list[dict[str, str]]:
+    """Each invalid row with its own note (what went wrong there, not a fixed string)."""
+    m = run.metrics
+    bad = m[~m["valid"] & (m["repeat"] == -1)]
+    return [
+        {
+            "where": f"{r.scenario} · {r.transport}" + (f" [{r.case}]" if r.case else ""),
+            "metric": str(r.metric),
+            "note": str(r.note) or "flagged invalid, no note recorded",
+        }
+        for r in bad.itertuples(index=False)
+    ]
 
 
 def render_html(run: Run, rubric: Rubric, other: Run | None = None) -> str:

@@ -1,72 +1,70 @@
-"""Measured inputs -> 1-5 scores (rubric thresholds) -> weighted totals -> one recommendation.
+"""Measured inputs and declared facts -> 1-5 scores -> per-layer weighted totals.
 
-Each step is a small pure function so a reader (and a test) can follow one cell from the CSV row
-to the total. A criterion with no evidence for a transport is "not measured": it is left out of
-that transport's total and the remaining weights are renormalised, never filled in.
+Two layers are kept apart: *measured* inputs (rubric entries, scored from this run's repeats) and
+*declared* facts (judgements with a citation). A cell's combined score is the mean of all its
+scored inputs; the measured and declared totals use only their own layer. Each step is a small
+pure function, so a reader (and a test) can follow one cell from the CSV rows to the total.
+
+What is not scored is said, never filled in: no rows ("not measured"), every row invalid (each
+row's own note), a favourable bound ("at least 300": not scored). A timeout on a lower-is-better
+figure ("did not recover") is a failure and scores 1: a case that never recovered must never
+look better than a slow one. The uncertainty of every score is computed in `uncertainty.py`
+from the repeat values kept here.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, cast
+from enum import StrEnum
 
 import pandas as pd
 
 from rtspike.reports.loader import Run
+from rtspike.reports.rubric import (
+    DEFAULT_WEIGHTS,
+    Criterion,
+    Fact,
+    Rubric,
+    Rule,
+    Tag,
+    load_rubric,
+)
 
-DEFAULT_WEIGHTS = Path(__file__).with_name("weights.toml")
+__all__ = ["DEFAULT_WEIGHTS", "Criterion", "Fact", "Rubric", "Rule", "load_rubric"]
 
-
-@dataclass(frozen=True)
-class Criterion:
-    key: str
-    label: str
-    weight: float
-    rationale: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    criterion: str
-    scenario: str
-    metric: str
-    thresholds: tuple[float, float, float, float]
-    rationale: str
-    better: str | None = None
-    case: str | None = None
+FAILURE_SCORE = 1
+AT_LEAST, AT_MOST = "at_least", "at_most"
 
 
-@dataclass(frozen=True)
-class Fact:
-    criterion: str
-    transport: str
-    score: float
-    statement: str
-    source: str
+class Kind(StrEnum):
+    MEASURED = "measured"
+    FACT = "fact"
+    NOT_MEASURED = "not measured"
+    NOT_SCORED = "not scored"  # a bound in the transport's favour: shown, never scored
 
 
-@dataclass(frozen=True)
-class Rubric:
-    criteria: list[Criterion]
-    rules: list[Rule]
-    facts: list[Fact]
-    sensitivity: dict[str, float]
-    path: Path
+class Layer(StrEnum):
+    MEASURED = "measured"
+    DECLARED = "declared"
+    COMBINED = "combined"
 
-    @property
-    def weights(self) -> dict[str, float]:
-        return {c.key: c.weight for c in self.criteria}
+
+@dataclass
+class CaseSample:
+    """One case of one input: the valid repeat values, or a fixed score (a failure)."""
+
+    case: str
+    values: tuple[float, ...]
+    fixed: int | None = None
 
 
 @dataclass
 class Evidence:
-    """One input behind a cell: a measured figure (scenario/metric/value) or a declared fact."""
+    """One input behind a cell: a measured figure or a declared fact."""
 
-    kind: str  # "measured" | "fact" | "not measured"
+    kind: Kind
     score: float | None
     scenario: str = ""
     metric: str = ""
@@ -80,6 +78,29 @@ class Evidence:
     statement: str = ""
     source: str = ""
     why: str = ""
+    tag: Tag = Tag.SERVER
+    deterministic: bool = False
+    failed: bool = False
+    bound: str = ""
+    notes: list[str] = field(default_factory=list)
+    samples: list[CaseSample] = field(default_factory=list)
+    discriminates: bool = True
+    fact: Fact | None = None
+
+    @property
+    def single_sample(self) -> bool:
+        """Scored from one figure whose noise is unknown (not an exact count)."""
+        return (
+            self.kind == Kind.MEASURED
+            and not self.deterministic
+            and not self.failed
+            and any(len(c.values) < 2 for c in self.samples if c.fixed is None)
+        )
+
+    @property
+    def partial(self) -> bool:
+        """Scored on some cases while others had no valid figure."""
+        return self.kind == Kind.MEASURED and bool(self.notes)
 
 
 @dataclass
@@ -88,10 +109,30 @@ class Cell:
     transport: str
     evidence: list[Evidence] = field(default_factory=list)
 
+    def layer_score(self, layer: Layer) -> float | None:
+        kinds = {
+            Layer.MEASURED: (Kind.MEASURED,),
+            Layer.DECLARED: (Kind.FACT,),
+            Layer.COMBINED: (Kind.MEASURED, Kind.FACT),
+        }[layer]
+        scores = [e.score for e in self.evidence if e.kind in kinds and e.score is not None]
+        return sum(scores) / len(scores) if scores else None
+
     @property
     def score(self) -> float | None:
-        scores = [e.score for e in self.evidence if e.score is not None]
-        return sum(scores) / len(scores) if scores else None
+        return self.layer_score(Layer.COMBINED)
+
+    @property
+    def missing(self) -> list[Evidence]:
+        return [e for e in self.evidence if e.kind in (Kind.NOT_MEASURED, Kind.NOT_SCORED)]
+
+    @property
+    def partial(self) -> bool:
+        """Some inputs scored and some not (or scored on part of their cases): flagged, since
+        the cell's mean is then over fewer inputs than the rubric asks for."""
+        return self.score is not None and (
+            bool(self.missing) or any(e.partial for e in self.evidence)
+        )
 
 
 @dataclass
@@ -100,58 +141,34 @@ class Matrix:
     criteria: list[Criterion]
     cells: dict[tuple[str, str], Cell]
 
-    def scores(self) -> dict[str, dict[str, float | None]]:
+    def scores(self, layer: Layer = Layer.COMBINED) -> dict[str, dict[str, float | None]]:
         return {
-            t: {c.key: self.cells[c.key, t].score for c in self.criteria} for t in self.transports
+            t: {c.key: self.cells[c.key, t].layer_score(layer) for c in self.criteria}
+            for t in self.transports
         }
 
-    def totals(self, weights: Mapping[str, float] | None = None) -> dict[str, float | None]:
+    def totals(
+        self, weights: Mapping[str, float] | None = None, layer: Layer = Layer.COMBINED
+    ) -> dict[str, float | None]:
         w = weights or {c.key: c.weight for c in self.criteria}
-        return {t: weighted_total(s, w) for t, s in self.scores().items()}
+        return {t: weighted_total(s, w) for t, s in self.scores(layer).items()}
 
     def excluded(self, transport: str) -> list[str]:
         return [c.key for c in self.criteria if self.cells[c.key, transport].score is None]
 
+    def partial_cells(self) -> list[Cell]:
+        return [
+            self.cells[c.key, t]
+            for c in self.criteria
+            for t in self.transports
+            if self.cells[c.key, t].partial
+        ]
+
     def winner(self, weights: Mapping[str, float] | None = None) -> str | None:
         return pick_winner(self.totals(weights), self.transports)
 
-
-def load_rubric(path: Path | None = None) -> Rubric:
-    path = Path(path) if path else DEFAULT_WEIGHTS
-    data: dict[str, Any] = tomllib.loads(path.read_text())
-    criteria = [
-        Criterion(key, str(c.get("label", key)), float(c["weight"]), str(c.get("rationale", "")))
-        for key, c in data.get("criteria", {}).items()
-    ]
-    if not criteria or any(c.weight < 0 for c in criteria) or sum(c.weight for c in criteria) <= 0:
-        raise ValueError(f"{path}: needs [criteria.*] tables with non-negative weights")
-    keys = {c.key for c in criteria}
-    rules = []
-    for r in data.get("rubric", []):
-        thresholds = cast(
-            tuple[float, float, float, float], tuple(float(x) for x in r["thresholds"])
-        )
-        if len(thresholds) != 4 or r["criterion"] not in keys:
-            raise ValueError(
-                f"{path}: rubric {r.get('metric')} needs 4 thresholds and a known criterion"
-            )
-        rules.append(
-            Rule(
-                r["criterion"],
-                r["scenario"],
-                r["metric"],
-                thresholds,
-                str(r.get("rationale", "")),
-                r.get("better"),
-                r.get("case"),
-            )
-        )
-    facts = [
-        Fact(f["criterion"], f["transport"], float(f["score"]), f["statement"], f["source"])
-        for f in data.get("facts", [])
-        if f["criterion"] in keys
-    ]
-    return Rubric(criteria, rules, facts, dict(data.get("sensitivity", {})), path)
+    def evidence(self) -> list[Evidence]:
+        return [e for cell in self.cells.values() for e in cell.evidence]
 
 
 def score_value(value: float, better: str, thresholds: tuple[float, ...]) -> int:
@@ -177,63 +194,130 @@ def pick_winner(totals: Mapping[str, float | None], order: list[str]) -> str | N
     return max(ranked, key=lambda tv: tv[1])[0] if ranked else None
 
 
+def _median(values: tuple[float, ...]) -> float:
+    return float(pd.Series(values).median())
+
+
+def _note(rows: pd.DataFrame, default: str) -> str:
+    """The rows' own note (what the scenario said went wrong), never a fixed string."""
+    notes = [str(n) for n in rows["note"].tolist() if str(n).strip()]
+    return notes[0] if notes else default
+
+
+def _case_sample(group: pd.DataFrame, better: str) -> tuple[CaseSample | None, str, str]:
+    """(sample, note when unusable, bound kind) for one case's rows."""
+    finite = group[group["value"].map(math.isfinite)]
+    valid = finite[finite["valid"]]
+    case = str(group["case"].iloc[0])
+    if valid.empty:
+        note = _note(group, "flagged invalid by the scenario")
+        return None, f"[{case}] {note}" if case else note, ""
+    bound = next((str(b) for b in valid["bound"].tolist() if str(b)), "")
+    repeats = valid[valid["repeat"] >= 0]
+    use = repeats if len(repeats) else valid
+    values = tuple(float(v) for v in use["value"].tolist())
+    if bound:
+        timed_out = (bound == AT_LEAST) == (better == "lower")
+        sample = CaseSample(case, values, FAILURE_SCORE if timed_out else None)
+        default = "timed out" if timed_out else "a bound, not a measurement"
+        return (sample if timed_out else None), _note(valid, default), bound
+    return CaseSample(case, values), "", ""
+
+
 def measure(run: Run, rule: Rule, transport: str, rows: pd.DataFrame | None = None) -> Evidence:
-    """The rule's figure for one transport: valid summary rows only, worst case across cases."""
-    rows = run.summary_rows() if rows is None else rows
-    mask = (
-        (rows["scenario"] == rule.scenario)
-        & (rows["transport"] == transport)
-        & (rows["metric"] == rule.metric)
-    )
+    """The rule's figure for one transport: valid rows only, each case scored on the median of
+    its repeats, the worst case counting."""
+    m = run.metrics if rows is None else rows
+    mask = (m["scenario"] == rule.scenario) & (m["transport"] == transport)
+    mask &= m["metric"] == rule.metric
     if rule.case is not None:
-        mask &= rows["case"] == rule.case
-    found = rows[mask]
+        mask &= m["case"] == rule.case
+    found = m[mask]
     better = rule.better or run.better(rule.scenario, rule.metric)
-    base = Evidence(
-        "not measured",
+    ev = Evidence(
+        Kind.NOT_MEASURED,
         None,
         rule.scenario,
         rule.metric,
         thresholds=rule.thresholds,
         better=better,
         why=rule.rationale,
+        tag=rule.tag,
+        deterministic=rule.deterministic,
     )
     if found.empty:
-        base.statement = "no rows in metrics.csv"
-        return base
-    valid = found[found["valid"] & found["value"].map(math.isfinite)]
-    if valid.empty:
-        base.statement = "every row invalid (load generator saturated)"
-        return base
-    pick = valid["value"].idxmax() if better == "lower" else valid["value"].idxmin()
-    row = valid.loc[pick]
-    spread = row["spread"]
-    return Evidence(
-        "measured",
-        score_value(float(row["value"]), better, rule.thresholds),
-        rule.scenario,
-        rule.metric,
-        str(row["case"]),
-        float(row["value"]),
-        str(row["unit"]),
-        None if spread != spread else float(spread),
-        run.repeats(rule.scenario, transport, rule.metric, str(row["case"])),
-        rule.thresholds,
-        better,
-        why=rule.rationale,
-    )
+        ev.statement = "no rows in metrics.csv"
+        return ev
+    favourable: list[tuple[float, str, str]] = []
+    for _, group in found.groupby("case", sort=False):
+        sample, note, bound = _case_sample(group, better)
+        if sample is not None:
+            ev.samples.append(sample)
+            if sample.fixed is not None:
+                ev.notes.append(f"[{sample.case}] {note}" if sample.case else note)
+        elif bound:
+            favourable.append((_median(tuple(group["value"])), str(group["case"].iloc[0]), note))
+        else:
+            ev.notes.append(note)
+    failures = [s for s in ev.samples if s.fixed is not None]
+    if not ev.samples:
+        if favourable:
+            value, case, note = favourable[0]
+            ev.kind, ev.value, ev.case, ev.bound = Kind.NOT_SCORED, value, case, AT_LEAST
+            ev.unit = str(found["unit"].iloc[0])
+            ev.statement = note or "a bound, not a measurement"
+        else:
+            ev.statement = "; ".join(ev.notes) or "every row invalid"
+        return ev
+    ev.kind = Kind.MEASURED
+    ev.unit = str(found["unit"].iloc[0])
+    if failures:
+        worst = failures[0]
+        ev.failed = True
+        ev.bound = AT_LEAST
+        ev.score = FAILURE_SCORE
+        ev.case, ev.value = worst.case, _median(worst.values)
+        ev.statement = ev.notes[0] if ev.notes else "timed out"
+        ev.notes = [n for n in ev.notes if n != ev.statement]
+    else:
+        medians = [(_median(s.values), s) for s in ev.samples]
+        value, worst = (max if better == "lower" else min)(medians, key=lambda vs: vs[0])
+        ev.case, ev.value = worst.case, value
+        ev.score = score_value(value, better, rule.thresholds)
+        ev.spread = max(worst.values) - min(worst.values) if len(worst.values) > 1 else None
+    ev.repeats = len(worst.values)
+    return ev
 
 
 def build_matrix(run: Run, rubric: Rubric) -> Matrix:
     transports = run.transports
     cells = {(c.key, t): Cell(c.key, t) for c in rubric.criteria for t in transports}
-    rows = run.summary_rows()
     for rule in rubric.rules:
-        for t in transports:
-            cells[rule.criterion, t].evidence.append(measure(run, rule, t, rows))
-    for fact in rubric.facts:
-        if (fact.criterion, fact.transport) in cells:
-            cells[fact.criterion, fact.transport].evidence.append(
-                Evidence("fact", fact.score, statement=fact.statement, source=fact.source)
-            )
+        row = [measure(run, rule, t, run.metrics) for t in transports]
+        mark_discrimination(row)
+        for t, ev in zip(transports, row, strict=True):
+            cells[rule.criterion, t].evidence.append(ev)
+    for c in rubric.criteria:
+        row = []
+        for fact in (f for f in rubric.facts if f.criterion == c.key):
+            if (fact.criterion, fact.transport) in cells:
+                ev = Evidence(
+                    Kind.FACT,
+                    fact.score,
+                    statement=fact.statement,
+                    source=fact.source,
+                    tag=fact.tag,
+                    fact=fact,
+                )
+                cells[fact.criterion, fact.transport].evidence.append(ev)
+                row.append(ev)
+        mark_discrimination(row, len(transports))
     return Matrix(transports, rubric.criteria, cells)
+
+
+def mark_discrimination(row: list[Evidence], expected: int | None = None) -> None:
+    """An input that scores the same for every transport decides nothing: say so."""
+    scored = [e.score for e in row if e.score is not None]
+    same = len(scored) >= 2 and len(set(scored)) == 1 and len(scored) == (expected or len(row))
+    for e in row:
+        e.discriminates = not same

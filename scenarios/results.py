@@ -11,7 +11,10 @@ reports/out/<run-id>/
 ``repeat`` is 0..n-1 for individual repeats and -1 for the summary row (median of repeats);
 ``spread`` on the summary row is (max - min) across repeats. ``valid`` is False when the load
 generator saturated (its CPU or event-loop lag crossed the limit): such a figure is reported
-but not used for scoring.
+but not used for scoring; ``note`` says why. ``bound`` marks a value that is a limit rather
+than a measurement: "at_least" for a timeout (a client that never recovered: the report scores
+it as a failure) or for a capped figure (capacity that never crossed the objective within the
+profile's largest team: shown as a lower bound, not scored); "at_most" the other way round.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ def default_root() -> Path:
 
 
 SUMMARY = -1
+AT_LEAST = "at_least"
+AT_MOST = "at_most"
 
 METRICS_COLUMNS = [
     "scenario",
@@ -47,6 +52,7 @@ METRICS_COLUMNS = [
     "spread",
     "valid",
     "note",
+    "bound",
 ]
 SERIES_COLUMNS = ["scenario", "transport", "case", "x_name", "x", "y_name", "y", "unit"]
 TIMELINE_COLUMNS = ["scenario", "transport", "case", "t_s", "kind", "value"]
@@ -65,6 +71,7 @@ class MetricRow:
     spread: float | None = None
     valid: bool = True
     note: str = ""
+    bound: str = ""  # "" | AT_LEAST | AT_MOST: the value is a limit, not a measurement
 
 
 @dataclass
@@ -118,12 +125,13 @@ class Results:
         case: str = "",
         valid: Iterable[bool] | None = None,
         note: str = "",
+        bound: str = "",
     ) -> MetricRow:
         """One row per repeat plus the summary row (median, spread) that the report scores."""
         flags = list(valid) if valid is not None else [True] * len(values)
         for i, (v, ok) in enumerate(zip(values, flags, strict=True)):
             self.metrics.append(
-                MetricRow(scenario, transport, metric, v, unit, case, i, None, ok, note)
+                MetricRow(scenario, transport, metric, v, unit, case, i, None, ok, note, bound)
             )
         good = [v for v, ok in zip(values, flags, strict=True) if ok] or values
         summary = MetricRow(
@@ -137,6 +145,7 @@ class Results:
             max(good) - min(good) if good else 0.0,
             any(flags),
             note,
+            bound,
         )
         self.metrics.append(summary)
         return summary
@@ -151,8 +160,11 @@ class Results:
         case: str = "",
         valid: bool = True,
         note: str = "",
+        bound: str = "",
     ) -> MetricRow:
-        row = MetricRow(scenario, transport, metric, value, unit, case, SUMMARY, None, valid, note)
+        row = MetricRow(
+            scenario, transport, metric, value, unit, case, SUMMARY, None, valid, note, bound
+        )
         self.metrics.append(row)
         return row
 

@@ -1,14 +1,15 @@
 """A hand-made results folder: every scenario for 3 transports, with known figures.
 
 The figures are chosen so the expected 1-5 scores and totals can be worked out by hand (see
-test_scoring.py): ws wins on the default weights, socketio when only auth, bidirectional and
-reconnect count.
+test_scoring.py): socketio leads the combined total on the default weights (the declared facts
+favour it), sse leads the measured layer. ``build_results`` takes overrides so a test can make
+one transport leak, repeats disagree, a case time out, a figure capped, or a scenario error.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,11 @@ FIGURES: list[tuple[str, str, str, str, tuple[float, float, float]]] = [
     ("isolation", "leaks", "", "count", (0, 0, 0)),
     ("isolation", "violations_refused", "", "count", (40, 40, 40)),
     ("bidirectional", "send_ack_p50_ms", "", "ms", (3, 6, 1.5)),
+    ("bidirectional", "send_ack_p99_ms", "", "ms", (8, 14, 4)),
     ("reconnect", "time_to_recovered_s", "sigkill", "s", (1.5, 0.9, 2.5)),
     ("reconnect", "time_to_recovered_s", "token_expiry", "s", (0.8, 0.7, 1.2)),
+    ("reconnect", "recovery_after_fault_s", "sigkill", "s", (0.5, 0.3, 2.6)),
+    ("reconnect", "recovery_after_fault_s", "token_expiry", "s", (0.4, 0.3, 1.0)),
     ("reconnect", "time_to_degraded_s", "blocked", "s", (6, 5, 7)),
     ("reconnect", "lost", "sigkill", "count", (0, 0, 0)),
     ("reconnect", "duplicated", "sigkill", "count", (0, 0, 0)),
@@ -48,13 +52,18 @@ FIGURES: list[tuple[str, str, str, str, tuple[float, float, float]]] = [
     ("latency", "latency_p99_ms", "", "ms", (40, 18, 9)),
     ("latency", "lost", "", "count", (0, 0, 0)),
     ("fanout", "deliveries_per_s", "", "1/s", (35000, 90000, 120000)),
+    ("fanout", "server_us_per_delivery", "", "us", (30, 12, 9)),
     ("fanout", "capacity_connections", "", "count", (800, 1500, 2500)),
 ]
 
-EXPECTED_TOTALS = {"socketio": 4.0375, "sse": 4.0542, "ws": 4.2833}
+SPREAD = (0.95, 0.98, 1.0, 1.02, 1.05)  # five repeats around each figure
+# Worked out in test_scoring.py from the figures above and reports/weights.toml.
+EXPECTED_TOTALS = {"socketio": 4.5167, "sse": 4.2167, "ws": 4.0708}
+
+Key = tuple[str, str, str]  # (scenario, metric, case)
 
 
-def manifest(run_id: str) -> dict[str, object]:
+def manifest(run_id: str, transports: Iterable[str] = TRANSPORTS) -> dict[str, object]:
     return {
         "run_id": run_id,
         "created": "2026-02-17T10:00:00Z",
@@ -64,7 +73,7 @@ def manifest(run_id: str) -> dict[str, object]:
         "platform": "Linux-6.1-x86_64",
         "cpu": "Test CPU @ 2.0GHz",
         "cores": 2,
-        "transports": TRANSPORTS,
+        "transports": list(transports),
         "settings": {"store": "sqlite", "log": "sqlite", "bus": "local", "repeats": 3},
         "clients": {
             "socketio": "python-socketio AsyncClient",
@@ -98,20 +107,37 @@ def build_results(
     scale: float = 1.0,
     drop: Iterable[tuple[str, str]] = (),
     invalid: Iterable[tuple[str, str]] = (),
+    figures: Mapping[Key, tuple[float, float, float]] | None = None,
+    repeats: Mapping[tuple[str, str, str, str], list[float]] | None = None,
+    bounds: Mapping[tuple[str, str, str, str], tuple[str, str]] | None = None,
+    transports: Iterable[str] = TRANSPORTS,
+    errors: Iterable[tuple[str, str, str]] = (),
+    notes: Mapping[tuple[str, str], str] | None = None,
 ) -> Results:
-    """``drop``/``invalid``: (scenario, transport) pairs left out / flagged saturated."""
+    """``drop``/``invalid``: (scenario, transport) pairs left out / flagged invalid (with
+    ``notes[(scenario, transport)]`` as their note); ``figures``: replaced values for a
+    (scenario, metric, case); ``repeats``: the exact repeat values for one (scenario, metric,
+    case, transport); ``bounds``: (bound, note) for one; ``errors``: (scenario, transport,
+    note) rows as the runner writes when a scenario raises."""
     dropped, bad = set(drop), set(invalid)
+    only = set(transports)
     res = Results()
     for scenario, metric, case, unit, values in FIGURES:
+        values = (figures or {}).get((scenario, metric, case), values)
         for t, v in zip(TRANSPORTS, values, strict=True):
-            if (scenario, t) in dropped:
+            if (scenario, t) in dropped or t not in only:
                 continue
             ok = (scenario, t) not in bad
-            v = v * scale
-            res.add_repeats(
-                scenario, t, metric, [v * 0.95, v, v * 1.05], unit, case, valid=[ok, ok, ok]
-            )
+            key = (scenario, metric, case, t)
+            vals = (repeats or {}).get(key) or [v * scale * f for f in SPREAD]
+            bound, note = (bounds or {}).get(key, ("", ""))
+            note = note or ("" if ok else (notes or {}).get((scenario, t), ""))
+            res.add_repeats(scenario, t, metric, vals, unit, case, [ok] * len(vals), note, bound)
+    for scenario, t, note in errors:
+        res.add(scenario, t, "error", 1, "count", valid=False, note=note)
     for i, (t, med) in enumerate(zip(TRANSPORTS, (5000, 2500, 1500), strict=True)):
+        if t not in only:
+            continue
         for case in ("broadcast", "direct"):
             res.histograms.append(
                 HistogramRow(
@@ -179,7 +205,8 @@ MakeRun = Callable[..., Path]
 def make_run(tmp_path: Path) -> MakeRun:
     def make(name: str = "run-a", **kwargs: object) -> Path:
         folder = tmp_path / "out" / name
-        build_results(**kwargs).write(folder, manifest(name))  # type: ignore[arg-type]
+        only = kwargs.get("transports", TRANSPORTS)
+        build_results(**kwargs).write(folder, manifest(name, only))  # type: ignore[arg-type]
         write_snapshot(folder)
         return folder
 

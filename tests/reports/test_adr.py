@@ -9,7 +9,11 @@ from pathlib import Path
 
 from rtspike.reports.adr import check, figures
 from rtspike.reports.loader import load_run
+from rtspike.reports.render import render_html
+from rtspike.reports.rubric import load_rubric
+from tests.reports.conftest import MakeRun
 from tests.reports.test_render import text_of
+from tests.reports.test_verdict import WS_AHEAD
 
 ADR_SECTIONS = ["adr", "risks", "validation", "triggers"]
 ADR_HEADINGS = [
@@ -36,11 +40,17 @@ def test_every_adr_section_is_present(rendered: dict[str, Path]) -> None:
         assert needle in text, needle
 
 
-def test_options_include_keeping_the_poc_with_its_switching_cost(rendered: dict[str, Path]) -> None:
+def test_options_include_keeping_the_poc_with_its_switching_cost(
+    rendered: dict[str, Path], make_run: MakeRun
+) -> None:
     text = plain(rendered["a"].read_text())
     assert "Keep the existing Socket.IO proof of concept as it is" in text
     assert "none: socket.io 4.8.3 stays, its 42 tests stay" in text
-    assert "Keeping the PoC (option 1) is rejected" in text  # the fixture's winner is ws
+    assert "No decision from this run" in text  # the fixture is too close to call
+    # socketio ruled out by a leak, ws ahead of sse: a decision, and the PoC is rejected
+    leak = {("isolation", "leaks", "", "socketio"): [1, 1, 1, 1, 1]}
+    decisive = load_run(make_run(repeats=leak, figures=WS_AHEAD))
+    assert "Keeping the PoC (option 1) is rejected" in plain(render_html(decisive, load_rubric()))
 
 
 def test_consequences_name_what_the_team_builds_and_what_rtspike_wrote(
