@@ -28,10 +28,6 @@ def too_large(max_bytes: int) -> AppError:
     )
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def check_text(value: str, field: str = "text") -> str:
     """Strict UTF-8: a lone surrogate (``"\\ud800"`` in JSON) has no UTF-8 encoding."""
     if not value.isascii():
@@ -80,6 +76,12 @@ def check_value(value: Any, max_depth: int = MAX_DEPTH) -> Any:
 
 def decode_json(raw: str | bytes | bytearray, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
     """Parse and check untrusted JSON text; ``max_bytes`` counts the encoded size."""
+    return check_value(parse_json(raw, max_bytes, max_depth), max_depth)
+
+
+def parse_json(raw: str | bytes | bytearray, max_bytes: int, max_depth: int = MAX_DEPTH) -> Any:
+    """The parsing half of ``decode_json``: size, UTF-8 and syntax, but the value unchecked (a
+    protocol reads its request id from it before ``check_value`` refuses the rest)."""
     if len(raw) > max_bytes:
         raise too_large(max_bytes)
     if isinstance(raw, bytes | bytearray):
@@ -92,12 +94,12 @@ def decode_json(raw: str | bytes | bytearray, max_bytes: int, max_depth: int = M
         if not text.isascii() and len(text.encode("utf-8")) > max_bytes:
             raise too_large(max_bytes)
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text)
     except RecursionError:
         raise _invalid("nested too deep", max_depth=max_depth) from None
     except ValueError:
         raise _invalid("body is not valid JSON") from None
-    return check_value(value, max_depth)
+    return value
 
 
 def parse_int(text: str | None, field: str, low: int, high: int, default: int) -> int:

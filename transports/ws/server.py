@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from rtspike.transports.core.cursor import Cursor
-from rtspike.transports.core.decode import decode_json
+from rtspike.transports.core.decode import check_value, decode_json, parse_json
 from rtspike.transports.core.errors import (
     AppError,
     ErrorCode,
@@ -44,6 +44,10 @@ def mount(app: web.Application, hub: Hub) -> None:
 def _request_id(frame: dict[str, Any]) -> str | int | None:
     rid = frame.get("id")
     if isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > 128:
+        return None
+    try:
+        check_value(rid)
+    except AppError:
         return None
     return rid
 
@@ -92,7 +96,7 @@ class WsEndpoint:
                 start = await self.hub.attach(conn, cursor)
             except AppError as exc:
                 self.hub.bad_frame(NAME, exc, principal)
-                conn.close(exc)
+                await self._refuse(ws, exc, logged=True)
                 return
             except Exception as exc:
                 log.error(
@@ -197,7 +201,7 @@ class WsEndpoint:
 
     async def _on_text(self, conn: WsConnection, data: str) -> None:
         try:
-            frame = decode_json(data, self.frame_limit)
+            frame = parse_json(data, self.frame_limit)
         except AppError as exc:
             self._reply_error(conn, exc)
             return
@@ -205,6 +209,11 @@ class WsEndpoint:
             self._reply_error(conn, validation_error("frame must be a JSON object"))
             return
         kind, rid = frame.get("type"), _request_id(frame)
+        try:
+            check_value(frame)
+        except AppError as exc:
+            self._reply_error(conn, exc, rid)
+            return
         if kind == "message.send":
             try:
                 event = await self.hub.send(conn.principal, frame.get("message"), NAME)
