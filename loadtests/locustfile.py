@@ -2,8 +2,9 @@
 
     python -m locust -f loadtests/locustfile.py WsUser --host http://127.0.0.1:8000
 
-Clients (all patchable by gevent): WsUser = websocket-client; SseUser = requests (streamed GET
-+ POST upstream); SioUser = python-socketio's sync Client over websocket-client. Importing
+The user classes come from the registry: each transport's spec names its gevent Locust user
+(``transports/<name>/locust_user.py``, a ``RealtimeUser`` from ``loadtests/base.py``); Locust
+finds them as module globals. Reading a spec imports nothing asyncio. Importing
 ``loadtests.hdr`` registers the microsecond HdrHistogram merging and its web UI tab.
 Options: ``--rtspike-*`` (see ``locust --help``) or the matching environment variables.
 """
@@ -19,8 +20,23 @@ from locust import runners
 runners.HEARTBEAT_LIVENESS = int(os.environ.get("RTSPIKE_LT_HEARTBEAT_LIVENESS", "10"))
 
 from rtspike.loadtests import hdr  # noqa: E402
-from rtspike.loadtests.sio_user import SioUser  # noqa: E402
-from rtspike.loadtests.sse_user import SseUser  # noqa: E402
-from rtspike.loadtests.ws_user import WsUser  # noqa: E402
+from rtspike.loadtests.base import RealtimeUser  # noqa: E402
+from rtspike.transports import registry  # noqa: E402
+from rtspike.transports.spec import resolve  # noqa: E402
 
-__all__ = ["SioUser", "SseUser", "WsUser", "hdr"]
+
+def user_classes() -> dict[str, type[RealtimeUser]]:
+    """Locust class name -> class, one per registered transport."""
+    found: dict[str, type[RealtimeUser]] = {}
+    for spec in registry.specs():
+        cls = resolve(spec.locust_user)
+        if not (isinstance(cls, type) and issubclass(cls, RealtimeUser)):
+            raise TypeError(f"{spec.locust_user} is not a RealtimeUser")
+        found[spec.locust_class_name] = cls
+    return found
+
+
+USERS = user_classes()
+globals().update(USERS)
+
+__all__ = ["USERS", "hdr", *USERS]

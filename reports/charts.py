@@ -22,8 +22,10 @@ from matplotlib.figure import Figure
 
 from rtspike.reports.scoring import Matrix
 
-PALETTE = {"socketio": "#3b5bdb", "sse": "#e8590c", "ws": "#2b8a3e"}
-EXTRA = ["#862e9c", "#c92a2a", "#1098ad", "#5c940d", "#495057"]
+# One colour per transport, handed out in name order so a transport keeps its colour in every
+# chart of a report (the report knows transports only from the results it reads).
+PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a", "#1098ad", "#5c940d"]
+UNKNOWN = "#495057"
 STATES = {
     "connected": "#51cf66",
     "connecting": "#ffd43b",
@@ -47,9 +49,8 @@ STYLE: Any = {
 
 
 def color(transport: str, order: list[str]) -> str:
-    if transport in PALETTE:
-        return PALETTE[transport]
-    return EXTRA[order.index(transport) % len(EXTRA)] if transport in order else EXTRA[-1]
+    names = sorted(set(order))
+    return PALETTE[names.index(transport) % len(PALETTE)] if transport in names else UNKNOWN
 
 
 def to_svg(fig: Figure, salt: str, wide: bool = False) -> str:

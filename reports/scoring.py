@@ -171,6 +171,18 @@ class Matrix:
         return [e for cell in self.cells.values() for e in cell.evidence]
 
 
+def missing_facts(rubric: Rubric, transports: list[str]) -> list[tuple[str, str]]:
+    """(criterion, transport) pairs the facts table leaves empty for the given transports.
+
+    A criterion scored from declared facts must have one per transport: a missing one would
+    drop the criterion from that transport's total (weights renormalised) without anyone
+    deciding so. The test suite checks this for every registered transport.
+    """
+    declared = {(f.criterion, f.transport) for f in rubric.facts}
+    criteria = sorted({f.criterion for f in rubric.facts})
+    return [(c, t) for c in criteria for t in transports if (c, t) not in declared]
+
+
 def score_value(value: float, better: str, thresholds: tuple[float, ...]) -> int:
     """5 at or beyond thresholds[0], then 4, 3, 2; 1 when it misses them all."""
     for score, limit in zip((5, 4, 3, 2), thresholds, strict=True):

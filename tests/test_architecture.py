@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,10 +94,54 @@ def test_adapters_do_not_import_each_other_nor_the_rest_api() -> None:
         assert offenders(folder, (*others, "rtspike.transports.server.api")) == []
 
 
+ASYNCIO_SIDE = ("rtspike.transports.clients", "rtspike.transports.server", "aiohttp")
+
+
+def _asyncio_modules_of_adapters() -> tuple[str, ...]:
+    """Every adapter module except its spec (the package) and its gevent Locust user."""
+    found = []
+    for name in registry.names():
+        package = registry.TRANSPORTS[name]
+        folder = ROOT / "transports" / name
+        found += [
+            f"{package}.{path.stem}"
+            for path in sorted(folder.glob("*.py"))
+            if path.stem not in ("__init__", "locust_user")
+        ]
+    return tuple(found)
+
+
 def test_loadtests_use_no_asyncio_client() -> None:
-    """Locust runs on gevent; the asyncio clients and servers must never load there."""
-    forbidden = ("rtspike.transports.clients", "rtspike.transports.server", *ADAPTERS)
+    """Locust runs on gevent; the asyncio clients and servers must never load there. It reaches
+    the adapters through their specs and their ``locust_user`` modules only."""
+    forbidden = (*ASYNCIO_SIDE, *_asyncio_modules_of_adapters())
     assert offenders("loadtests", forbidden) == []
+    for name in registry.names():
+        user = ROOT / "transports" / name / "locust_user.py"
+        found = [
+            f"{path.relative_to(ROOT)} imports {module}"
+            for path, module in imports_of(f"transports/{name}")
+            if path == user
+            and any(module.startswith(f) for f in (*ASYNCIO_SIDE, *ADAPTERS))
+            and not module.startswith(f"{registry.TRANSPORTS[name]}.locust_user")
+        ]
+        assert found == [], name
+
+
+def test_specs_import_nothing_heavy() -> None:
+    """Reading every spec (what Locust and the CLI do) loads no web framework and no adapter
+    module: the heavy parts are dotted strings resolved on demand."""
+    code = (
+        "import sys; from rtspike.transports import registry; registry.specs(); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('aiohttp', 'socketio', 'engineio', 'websockets', 'httpx', 'gevent', 'locust') "
+        "or (m.startswith('rtspike.transports.') and m.count('.') > 2 "
+        "and not m.endswith('.spec'))); print(','.join(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == ""
 
 
 def test_the_rule_detects_a_violation(tmp_path: Path) -> None:

@@ -36,6 +36,8 @@ TRANSPORTS: dict[str, str] = {
     "ws": "rtspike.transports.ws",
 }
 EXTRA_ENV = "RTSPIKE_EXTRA_TRANSPORTS"
+DEMO_DEFAULT = "ws"
+"""The transport the demo page opens with when the URL names none."""
 
 
 def _extra(raw: str) -> dict[str, str]:

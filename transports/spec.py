@@ -90,7 +90,10 @@ class TransportSpec:
     locust_client: str
     """One line on the library the Locust user runs on (recorded in ``run.json``)."""
     browser_entry: str
-    """Entry file under ``transports/web/src`` whose bundle is ``dist/<name>.js``."""
+    """Entry file under ``transports/web/src`` whose bundle is ``dist/<name>.js`` (the page)."""
+    react_entry: str
+    """Entry file under ``transports/web/src`` whose bundle is ``dist/react-<name>.js`` (the
+    React 18 page over ``useRealtimeConnection``)."""
     capabilities: Capabilities
     library_loggers: tuple[str, ...] = field(default=())
     """Third-party loggers too chatty for a benchmark run (quieted to WARNING)."""

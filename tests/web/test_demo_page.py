@@ -13,6 +13,7 @@ import pytest
 
 from rtspike.transports import registry
 from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.spec import Upstream
 from tests.conftest import DEV_TOKEN
 from tests.web.conftest import DemoServer
 
@@ -22,11 +23,14 @@ ENUM = "enum.lga-01.001"
 SUP = "sup.lga-01"
 FAST = "poll=0.2,0.4,1,2&backoff=0.05,0.5"
 WAIT_MS = 10_000
-SENT_LIVE = {
-    "ws": "Sent via WebSocket.",
-    "socketio": "Sent via Socket.IO.",
-    "sse": "Sent via REST (the SSE upstream).",
-}
+
+
+def sent_live(transport: str) -> str:
+    """What the page says after a live send: the transport's label, or REST as its upstream."""
+    spec = registry.spec(transport)
+    if spec.upstream is Upstream.REST:
+        return f"Sent via REST (the {spec.label} upstream)."
+    return f"Sent via {spec.label}."
 
 
 async def open_demo(
@@ -78,7 +82,7 @@ async def test_live_then_degraded_then_live(
     assert await item.get_attribute("data-source") == "live"
     assert "Supervisor" in await item.inner_text()
     via = await send_from_page(page, sup_id, "enum reply (live)")
-    assert via == SENT_LIVE[transport]
+    assert via == sent_live(transport)
     await page.screenshot(path=tmp_path / f"{transport}-connected.png", full_page=True)
 
     await server.block(True)

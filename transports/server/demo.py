@@ -1,14 +1,21 @@
 """The browser demo: ``/demo`` (the page), ``/demo/react`` (the same over the React 18 hook
 ``useRealtimeConnection``) and ``/demo/static/<name>`` (their esbuild bundles).
 
+The page's transport picker and labels come from the registry (a JSON block injected into
+``demo.html``), and so does the list of bundles the build makes: ``python -m
+rtspike.transports.server.demo`` prints ``{bundle: entry file}`` for ``build.mjs``.
+
 The bundles are build output (``make web``), never committed; when they are missing the page
 still loads and the static route answers a JSON error that says how to build them.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +29,7 @@ DIST = WEB_DIR / "dist"
 BASELINE = "baseline"
 PROBES = ("probe",)
 """Measurement pages' bundles (the native-client probe): served, never part of the size table."""
+_SLOT = "<!-- rtspike:transports -->"
 _STATIC_NAME = re.compile(r"^(?:[a-z-]+\.js|meta\.json)$")
 _NO_CACHE = {"Cache-Control": "no-cache"}
 
@@ -36,6 +44,43 @@ def react_bundles() -> tuple[str, ...]:
     return tuple(f"react-{name}" for name in bundles())
 
 
+def entries() -> dict[str, dict[str, str]]:
+    """What ``build.mjs`` builds: bundle name -> its entry file (absolute) and its baseline."""
+    src = WEB_DIR / "src"
+
+    def entry(file: str, baseline: str) -> dict[str, str]:
+        return {"src": str((src / file).resolve()), "baseline": baseline}
+
+    react_base = f"react-{BASELINE}"
+    found = {
+        BASELINE: entry("baseline.js", BASELINE),
+        react_base: entry("react-baseline.jsx", react_base),
+    }
+    for spec in registry.specs():
+        found[spec.name] = entry(spec.browser_entry, BASELINE)
+        found[f"react-{spec.name}"] = entry(spec.react_entry, react_base)
+    return found
+
+
+def page_data() -> dict[str, Any]:
+    """What the page needs to know about the transports: the picker, labels, upstream kind."""
+    names = registry.names()
+    return {
+        "default": registry.DEMO_DEFAULT if registry.DEMO_DEFAULT in names else names[0],
+        "transports": [
+            {"name": s.name, "label": s.label, "upstream": s.upstream.value}
+            for s in registry.specs()
+        ],
+    }
+
+
+def render_page(path: Path) -> str:
+    """The page with the registry's transports where it says ``<!-- rtspike:transports -->``."""
+    data = json.dumps(page_data()).replace("</", "<\\/")
+    tag = f'<script id="rtspike-transports" type="application/json">{data}</script>'
+    return path.read_text().replace(_SLOT, tag, 1)
+
+
 def missing_bundle(name: str) -> AppError:
     return AppError(
         ErrorCode.NOT_FOUND,
@@ -44,12 +89,12 @@ def missing_bundle(name: str) -> AppError:
     )
 
 
-async def page(_: web.Request) -> web.FileResponse:
-    return web.FileResponse(PAGE, headers={**_NO_CACHE, "Content-Type": "text/html"})
+async def page(_: web.Request) -> web.Response:
+    return web.Response(text=render_page(PAGE), content_type="text/html", headers=_NO_CACHE)
 
 
-async def react_page(_: web.Request) -> web.FileResponse:
-    return web.FileResponse(REACT_PAGE, headers={**_NO_CACHE, "Content-Type": "text/html"})
+async def react_page(_: web.Request) -> web.Response:
+    return web.Response(text=render_page(REACT_PAGE), content_type="text/html", headers=_NO_CACHE)
 
 
 async def static(request: web.Request) -> web.FileResponse:
@@ -68,7 +113,14 @@ async def static(request: web.Request) -> web.FileResponse:
     return web.FileResponse(path, headers={**_NO_CACHE, "Content-Type": kind})
 
 
+__all__ = ["DIST", "bundles", "entries", "mount_demo", "page_data", "react_bundles"]
+
+
 def mount_demo(app: web.Application) -> None:
     app.router.add_get("/demo", page)
     app.router.add_get("/demo/react", react_page)
     app.router.add_get("/demo/static/{name}", static)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(entries(), indent=2) + "\n")

@@ -7,15 +7,15 @@ import { build } from "esbuild";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
-export const TRANSPORTS = ["socketio", "sse", "ws"];
-export const ENTRIES = {
-  baseline: { src: "src/baseline.js", baseline: "baseline" },
-  ...Object.fromEntries(TRANSPORTS.map((t) => [t, { src: `src/${t}.js`, baseline: "baseline" }])),
-  "react-baseline": { src: "src/react-baseline.jsx", baseline: "react-baseline" },
-  ...Object.fromEntries(
-    TRANSPORTS.map((t) => [`react-${t}`, { src: `src/react-${t}.jsx`, baseline: "react-baseline" }]),
-  ),
-};
+// The entries come from the transport registry: scripts/build-web.sh writes entries.json
+// (`python -m rtspike.transports.server.demo`): {bundle: {src, baseline}}.
+const ENTRIES_FILE = process.env.RTSPIKE_WEB_ENTRIES || "entries.json";
+const DIST = process.env.RTSPIKE_WEB_DIST || "dist";
+if (!existsSync(ENTRIES_FILE)) {
+  console.error(`${ENTRIES_FILE} is missing: build with scripts/build-web.sh (it asks the registry)`);
+  process.exit(1);
+}
+export const ENTRIES = JSON.parse(readFileSync(ENTRIES_FILE, "utf8"));
 
 // Measurement pages, not shipped and not in the size table: the native-client probe.
 export const PROBES = { probe: { src: "src/probe.js" } };
@@ -31,10 +31,10 @@ function sizes(bytes) {
   return { bytes: bytes.length, gzip_bytes: gzipSync(bytes, { level: 9 }).length, brotli_bytes: brotli.length };
 }
 
-mkdirSync("dist", { recursive: true });
+mkdirSync(DIST, { recursive: true });
 const bundles = {};
 for (const [name, entry] of [...Object.entries(ENTRIES), ...Object.entries(PROBES)]) {
-  const outfile = `dist/${name}.js`;
+  const outfile = `${DIST}/${name}.js`;
   await build({
     entryPoints: [entry.src],
     bundle: true,
@@ -58,7 +58,7 @@ for (const info of Object.values(bundles)) {
 }
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 writeFileSync(
-  "dist/meta.json",
+  `${DIST}/meta.json`,
   JSON.stringify(
     { built_at: new Date().toISOString(), dependencies: pkg.dependencies, devDependencies: pkg.devDependencies, bundles },
     null,

@@ -1,9 +1,9 @@
 // Demo page glue shared by every bundle: sign-in, the status banner, the message list and the
 // send form, all driven by one ResilientClient over the transport the bundle was built with.
 import { ApiClient, ApiError, ResilientClient } from "./resilient.js";
+import { transportInfo } from "./transports.js";
 
 const $ = (id) => document.getElementById(id);
-const LABELS = { ws: "WebSocket", sse: "Server-Sent Events", socketio: "Socket.IO", rest: "REST polling" };
 
 /** Test and demo knobs from the URL: ?poll=0.2,0.4,1,2&time_scale=1&backoff=0.5,15&max_failures=3 */
 export function readOptions(search = location.search) {
@@ -39,8 +39,9 @@ function clock(at) {
 }
 
 export function startDemo(createTransport) {
-  const name = createTransport ? new URLSearchParams(location.search).get("transport") || "ws" : "rest";
-  const label = LABELS[name] || name;
+  const transports = transportInfo();
+  const name = createTransport ? new URLSearchParams(location.search).get("transport") || transports.default : "rest";
+  const label = transports.byName[name]?.label || name;
   const api = new ApiClient(location.origin);
   const seen = new Set();
   let client = null;
@@ -199,7 +200,9 @@ export function startDemo(createTransport) {
       addMessage(event, "sent");
       $("body").value = "";
       const via = client.lastSendVia;
-      result.textContent = `Sent via ${via === "rest" ? "REST" : via === "sse" ? "REST (the SSE upstream)" : label}.`;
+      const sender = transports.byName[via];
+      const upstream = via !== "rest" && sender?.upstream === "rest" ? `REST (the ${sender.label} upstream)` : null;
+      result.textContent = `Sent via ${via === "rest" ? "REST" : upstream || label}.`;
     } catch (err) {
       result.className = "error";
       result.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : `Not sent: ${err.message}`;

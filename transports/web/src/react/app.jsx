@@ -5,6 +5,7 @@ import { StrictMode, useMemo, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiClient, ApiError } from "../api.js";
 import { RealtimeStatusBanner } from "./RealtimeStatusBanner.jsx";
+import { sendsOverRest } from "../transports.js";
 
 function SignIn({ api, onSignedIn }) {
   const [error, setError] = useState("");
@@ -45,7 +46,7 @@ function Messages({ api, me, label, useConnection, createTransport, options }) {
       setResult(`Not sent: ${err.code || ""} ${err.message}`);
     }
   }
-  const via = lastSendVia === "rest" || lastSendVia === "sse" ? "REST" : label;
+  const via = sendsOverRest(lastSendVia) ? "REST" : label;
   return (
     <main id="chat-panel" data-user={me.id}>
       <RealtimeStatusBanner state={state} info={info} label={label} />

@@ -18,6 +18,7 @@ ACK_TIMEOUT_S = 15.0
 
 class WsUser(RealtimeUser):
     kind = "WS"
+    path = "/realtime/ws"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -27,7 +28,7 @@ class WsUser(RealtimeUser):
         self.ids = itertools.count(1)
 
     def open(self, token: str, cursor: str | None) -> None:
-        url = self.base_url.replace("http", "ws", 1) + "/realtime/ws"
+        url = self.base_url.replace("http", "ws", 1) + self.path
         ws = websocket.create_connection(url, timeout=15, enable_multithread=True)
         try:
             ws.send(json.dumps({"type": "auth", "token": token, "cursor": cursor}))

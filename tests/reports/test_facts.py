@@ -1,0 +1,27 @@
+"""The declared facts cover every registered transport, so no transport's total is quietly
+computed over fewer criteria than the others'."""
+
+from __future__ import annotations
+
+from rtspike.reports import handoff, scoring
+from rtspike.transports import registry
+
+
+def test_every_registered_transport_has_its_facts() -> None:
+    rubric = scoring.load_rubric()
+    assert rubric.facts, "the facts table is empty"
+    assert scoring.missing_facts(rubric, registry.names()) == []
+    assert {f.transport for f in rubric.facts} <= set(registry.names())
+
+
+def test_every_registered_transport_has_its_handoff_entry() -> None:
+    entries = handoff.load_spec()["transports"]
+    assert sorted(entries) == sorted(registry.names())
+    assert all(entries[name].get("name") and "python" in entries[name] for name in entries)
+
+
+def test_a_transport_without_facts_is_reported() -> None:
+    rubric = scoring.load_rubric()
+    missing = scoring.missing_facts(rubric, [*registry.names(), "newcomer"])
+    assert missing and {t for _, t in missing} == {"newcomer"}
+    assert {c for c, _ in missing} == {f.criterion for f in rubric.facts}
