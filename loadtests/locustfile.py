@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+import gevent
 from locust import runners
 
 # A worker whose event loop is starved for CPU (load generator and servers on one small box)
@@ -38,5 +39,10 @@ def user_classes() -> dict[str, type[RealtimeUser]]:
 
 USERS = user_classes()
 globals().update(USERS)
+
+# Importing the user classes' libraries takes seconds on a loaded box, and gevent's loop clock
+# is only advanced when the loop runs: a ``--run-time`` timer armed right after this import
+# would then start from a stale "now" and fire at once (a run with no requests at all).
+gevent.get_hub().loop.update_now()
 
 __all__ = ["USERS", "hdr", *USERS]
