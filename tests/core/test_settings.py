@@ -70,6 +70,6 @@ def test_cli_serve_refuses_a_bad_setting_with_advice(tmp_path: Path) -> None:
     import os
 
     env = {**os.environ, "RTSPIKE_JWT_SECRET": "short", "RTSPIKE_DATA_DIR": str(tmp_path)}
-    result = run_cli("serve", "--port", "0", env=env)
+    result = run_cli("serve", env=env)
     assert result.returncode == 2
     assert "RTSPIKE_JWT_SECRET" in result.stderr and "Fix the RTSPIKE_" in result.stderr
