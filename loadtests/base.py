@@ -240,6 +240,10 @@ class RealtimeUser(User):
         self.report("connect", (time.perf_counter() - start) * 1000)
         return True
 
+    def reconnect_delay_s(self) -> float:
+        """Pause before reconnecting; jittered so that a dropped server is not stampeded."""
+        return 1.0 + random.random()
+
     def on_start(self) -> None:
         self.connect()
 
@@ -253,7 +257,7 @@ class RealtimeUser(User):
     @task
     def step(self) -> None:
         if not self.connected:
-            gevent.sleep(1.0 + random.random())
+            gevent.sleep(self.reconnect_delay_s())
             self.connect()
             return
         if not self.interval:

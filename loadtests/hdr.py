@@ -98,6 +98,24 @@ def summary_rows(with_encoded: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+# The web UI shows milliseconds with decimals (raw microsecond integers such as 2988031 are hard
+# to read, and Locust's UI upper-cases a micro sign into a capital mu); files keep microseconds.
+DISPLAY_COLUMNS = ["type", "name", "count", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms"]
+TAB_TITLE = "HdrHistogram (recorded in microseconds, shown in ms)"
+
+
+def display_rows() -> list[dict[str, Any]]:
+    out = []
+    for r in summary_rows():
+        row: dict[str, Any] = {"type": r["type"], "name": r["name"], "count": r["count"]}
+        for label, key in zip(
+            DISPLAY_COLUMNS[3:], ("p50_us", "p90_us", "p99_us", "p99_9_us", "max_us"), strict=True
+        ):
+            row[label] = f"{r[key] / 1000:.3f}"
+        out.append(row)
+    return out
+
+
 def csv_text(with_encoded: bool = True) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[*COLUMNS, *(["encoded"] if with_encoded else [])])
@@ -137,13 +155,13 @@ def write_files(prefix: str, stats: RequestStats | None = None) -> tuple[Path, P
 
 def _html_page() -> str:
     cells = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r[c]))}</td>" for c in COLUMNS) + "</tr>"
-        for r in summary_rows()
+        "<tr>" + "".join(f"<td>{html.escape(str(r[c]))}</td>" for c in DISPLAY_COLUMNS) + "</tr>"
+        for r in display_rows()
     )
-    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in DISPLAY_COLUMNS)
     return (
         "<!doctype html><title>rtspike HdrHistogram</title>"
-        "<h1>Microsecond latency (HdrHistogram, merged over workers)</h1>"
+        "<h1>Latency in ms (HdrHistogram recorded in microseconds, merged over workers)</h1>"
         f"<table border=1 cellpadding=4><tr>{head}</tr>{cells}</table>"
         '<p><a href="./hdr/csv">CSV with encoded histograms</a> · <a href="./">Locust UI</a></p>'
     )
@@ -156,11 +174,11 @@ def _install_web_ui(environment: Environment) -> None:
     if web_ui is None or web_ui.app is None:
         return
     app = web_ui.app
-    structure = [{"key": c, "title": c} for c in COLUMNS]
-    web_ui.template_args["extended_tabs"] = [{"title": "HdrHistogram (µs)", "key": TAB_KEY}]
+    structure = [{"key": c, "title": c} for c in DISPLAY_COLUMNS]
+    web_ui.template_args["extended_tabs"] = [{"title": TAB_TITLE, "key": TAB_KEY}]
     web_ui.template_args["extended_tables"] = [{"key": TAB_KEY, "structure": structure}]
     web_ui.template_args["extended_csv_files"] = [
-        {"href": "./hdr/csv", "title": "Download HdrHistogram (µs) CSV, with encoded histograms"}
+        {"href": "./hdr/csv", "title": "Download HdrHistogram CSV (microseconds, encoded)"}
     ]
 
     @app.route("/hdr")
@@ -185,7 +203,7 @@ def _install_web_ui(environment: Environment) -> None:
     def add_extended_stats(response: Response) -> Response:
         if request.path.rstrip("/").endswith("/stats/requests") and response.is_json:
             body = response.get_json() or {}
-            body["extended_stats"] = [{"key": TAB_KEY, "data": summary_rows()}]
+            body["extended_stats"] = [{"key": TAB_KEY, "data": display_rows()}]
             response.set_data(json.dumps(body))
         return response
 

@@ -95,14 +95,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--warmup",
         type=float,
-        default=0.0,
-        help="seconds from the start to discard (Locust stats and histograms); default 0",
+        default=None,
+        help="seconds from the start to discard from Locust stats and histograms "
+        "(default: the ramp time, users / spawn rate; 0 keeps everything)",
     )
     p.add_argument("--lgas", type=int, default=None, help="LGAs in the seed (default: auto)")
     p.add_argument(
         "--web-port", type=port_number, default=None, help="web UI port (default: free port)"
     )
     p.set_defaults(handler=run)
+
+
+def warmup_s(args: argparse.Namespace) -> float:
+    """What to discard: the ramp by default, so totals describe the steady state."""
+    if args.warmup is not None:
+        return float(args.warmup)
+    return round(args.users / args.spawn_rate, 3) if args.spawn_rate > 0 else 0.0
 
 
 def seed_size(users: int, lgas: int | None) -> tuple[int, int]:
@@ -193,8 +201,8 @@ def locust_command(
     ]
     if args.processes:
         cmd += ["--processes", str(args.processes)]
-    if args.warmup:
-        cmd += ["--rtspike-warmup", str(args.warmup)]
+    if warmup_s(args):
+        cmd += ["--rtspike-warmup", str(warmup_s(args))]
     if csv_dir is not None:
         cmd += [
             "--headless",
@@ -272,7 +280,7 @@ def run_headless(args: argparse.Namespace, transport: str, out: Path) -> int:
                 "seed_enumerators": enumerators,
                 "send_rate": args.send_rate,
                 "reply_rate": args.reply_rate,
-                "warmup_s": args.warmup,
+                "warmup_s": warmup_s(args),
                 "started_at": started,
                 "locust_exit_code": code,
                 "push_latency_clock": "time.time_ns() at the scheduled send instant (same host)",

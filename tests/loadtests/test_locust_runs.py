@@ -47,13 +47,15 @@ def test_user_class_headless_receives_pushes_within_its_team(transport: str, tmp
             "--spawn-rate",
             "6",
             "--run-time",
-            "3s",
+            "6s",  # Locust counts it from its own start; 3 s is all boot on a busy box
             "--lgas",
             "2",
             "--send-rate",
             "2",
             "--reply-rate",
             "0.5",
+            "--warmup",
+            "0",  # count the connects too (the default discards the ramp)
             "--out",
             str(tmp_path),
         ),
@@ -113,6 +115,7 @@ def test_web_ui_serves_page_stats_and_hdr_tab(tmp_path: Path):
                 assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
                 time.sleep(0.3)
         assert status == 200 and b"rtspike-hdr" in page and b"WsUser" in page
+        assert b"microseconds" in page and "(\u00b5s)".encode() not in page
         status, body = _get(f"http://127.0.0.1:{port}/stats/requests")
         stats = json.loads(body)
         assert status == 200 and stats["state"] == "ready" and "stats" in stats
@@ -126,3 +129,4 @@ def test_web_ui_serves_page_stats_and_hdr_tab(tmp_path: Path):
     assert "Locust web UI at http://127.0.0.1:" in out
     with pytest.raises(OSError):
         _get(f"http://127.0.0.1:{port}/")
+    assert list(tmp_path.iterdir()) == [], "temporary folders left behind"

@@ -1,7 +1,7 @@
 """Server-Sent Events user on ``requests`` (urllib3 sockets, which gevent patches): a streamed
-GET read chunk by chunk in a receiver greenlet, and a separate keep-alive Session for the
-upstream ``POST /api/v1/messages``. Authenticates with ``Authorization: Bearer`` (the
-non-browser path; the browser path uses one-time tickets)."""
+GET parsed by httpx-sse's decoders (loadtests/sse_stream.py) in a receiver greenlet, and a
+separate keep-alive Session for the upstream ``POST /api/v1/messages``. Authenticates with
+``Authorization: Bearer`` (the non-browser path; the browser path uses one-time tickets)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import gevent
 import requests
 
 from rtspike.loadtests.base import AckError, RealtimeUser, RefusedError
+from rtspike.loadtests.sse_stream import SseStream
 
 TIMEOUT_S = 15.0
 
@@ -24,11 +25,13 @@ class SseUser(RealtimeUser):
         self.stream: requests.Response | None = None
         self.reader: gevent.Greenlet | None = None
         self.upstream = requests.Session()
+        self.sse = SseStream()
 
     def open(self, token: str, cursor: str | None) -> None:
         headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
-        if cursor:
-            headers["Last-Event-ID"] = cursor
+        resume = cursor or self.sse.last_event_id  # the stream's own id: when we have none
+        if resume:
+            headers["Last-Event-ID"] = resume
         resp = requests.get(
             f"{self.base_url}/realtime/sse", headers=headers, stream=True, timeout=(TIMEOUT_S, None)
         )
@@ -42,25 +45,17 @@ class SseUser(RealtimeUser):
 
     def _read(self, resp: requests.Response) -> None:
         reason = "stream ended"
-        buffer = b""
-        event_name, data_lines = "message", list[str]()
         try:
-            for chunk in resp.iter_content(chunk_size=None):
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    text = line.rstrip(b"\r").decode()
-                    if text == "":
-                        if data_lines:
-                            self._dispatch(event_name, "\n".join(data_lines))
-                        event_name, data_lines = "message", list[str]()
-                    elif text.startswith("data:"):
-                        data_lines.append(text[5:].removeprefix(" "))
-                    elif text.startswith("event:"):
-                        event_name = text[6:].strip()
+            for event in self.sse.events(resp.iter_content(chunk_size=None)):
+                if event.data:
+                    self._dispatch(event.event, event.data)
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
         self.on_disconnect(f"sse closed: {reason}")
+
+    def reconnect_delay_s(self) -> float:
+        """The server's ``retry:`` when it sent one, else the default pause."""
+        return self.sse.retry_s if self.sse.retry_s is not None else super().reconnect_delay_s()
 
     def _dispatch(self, event_name: str, data: str) -> None:
         if event_name == "message":
