@@ -29,12 +29,20 @@ from rtspike.transports.core.principal import Principal
 from rtspike.transports.server.http import PREPARED_KEY, internal_error_fields
 from rtspike.transports.ws.connection import CLOSE_GRACE_S, Flusher, WsConnection
 from rtspike.transports.ws.frames import FrameCache, ack_frame, close_text, encode, error_frame
+from rtspike.transports.ws.pipeline import ReplyPipeline
 
 log = get_logger("rtspike.ws")
 NAME = "ws"
 PATH = "/realtime/ws"
 FRAME_OVERHEAD = 4096
 _PONG = encode({"type": "pong"})
+
+
+def _crashed(exc: BaseException) -> bytes:
+    """A send that failed outside the AppError tree: the client gets INTERNAL, the log the
+    exception type (never its text: it may carry input)."""
+    log.error("realtime.send_crashed", transport=NAME, error=type(exc).__name__)
+    return error_frame(AppError(ErrorCode.INTERNAL, "internal error; retry the send"))
 
 
 def mount(app: web.Application, hub: Hub) -> None:
@@ -183,30 +191,41 @@ class WsEndpoint:
 
     # the live connection ---------------------------------------------------------------------
     async def _serve(self, ws: web.WebSocketResponse, conn: WsConnection) -> None:
-        async for msg in ws:
-            if conn.closing:
-                break
-            if msg.type is WSMsgType.TEXT:
-                await self._on_text(conn, msg.data)
-            elif msg.type is WSMsgType.BINARY:
-                self._reply_error(
-                    conn, validation_error("binary frames are not supported; send JSON text frames")
-                )
-            elif msg.type is WSMsgType.ERROR:
-                # aiohttp already closes with 1009 (message too big) or 1002 (protocol error).
-                self.hub.bad_frame(
-                    NAME, AppError(ErrorCode.VALIDATION_ERROR, "bad frame"), conn.principal
-                )
-                break
+        """Reads frames while fewer than ``max_inflight_sends`` sends are pending (see
+        ws/pipeline.py); replies leave in request order."""
+        pipeline = ReplyPipeline(
+            self.settings.max_inflight_sends, lambda frame: self._reply(conn, frame), _crashed
+        )
+        try:
+            async for msg in ws:
+                if conn.closing:
+                    break
+                if msg.type is WSMsgType.TEXT:
+                    self._on_text(conn, pipeline, msg.data)
+                    await pipeline.wait_room()
+                elif msg.type is WSMsgType.BINARY:
+                    self._reply_error(
+                        conn,
+                        pipeline,
+                        validation_error("binary frames are not supported; send JSON text frames"),
+                    )
+                elif msg.type is WSMsgType.ERROR:
+                    # aiohttp already closes with 1009 (message too big) or 1002 (protocol error).
+                    self.hub.bad_frame(
+                        NAME, AppError(ErrorCode.VALIDATION_ERROR, "bad frame"), conn.principal
+                    )
+                    break
+        finally:
+            await pipeline.finish()
 
-    async def _on_text(self, conn: WsConnection, data: str) -> None:
+    def _on_text(self, conn: WsConnection, pipeline: ReplyPipeline, data: str) -> None:
         try:
             frame = parse_json(data, self.frame_limit)
         except AppError as exc:
-            self._reply_error(conn, exc)
+            self._reply_error(conn, pipeline, exc)
             return
         if not isinstance(frame, dict):
-            self._reply_error(conn, validation_error("frame must be a JSON object"))
+            self._reply_error(conn, pipeline, validation_error("frame must be a JSON object"))
             return
         kind, rid = frame.get("type"), _request_id(frame)
         try:
@@ -215,26 +234,35 @@ class WsEndpoint:
             self._reply_error(conn, exc, rid)
             return
         if kind == "message.send":
-            try:
-                event = await self.hub.send(conn.principal, frame.get("message"), NAME)
-            except AppError as exc:
-                self._reply(conn, error_frame(exc, rid))
-                return
-            self._reply(conn, ack_frame(event, rid))
+            pipeline.submit(self._send(conn, frame.get("message"), rid))
         elif kind == "ping":
-            self._reply(conn, _PONG)
+            pipeline.reply(_PONG)
         else:
             self._reply_error(
                 conn,
+                pipeline,
                 validation_error(
                     "unknown frame type", type=str(kind)[:64], allowed=["message.send", "ping"]
                 ),
                 rid,
             )
 
-    def _reply_error(self, conn: WsConnection, exc: AppError, rid: str | int | None = None) -> None:
+    async def _send(self, conn: WsConnection, message: Any, rid: str | int | None) -> bytes:
+        try:
+            event = await self.hub.send(conn.principal, message, NAME)
+        except AppError as exc:
+            return error_frame(exc, rid)
+        return ack_frame(event, rid)
+
+    def _reply_error(
+        self,
+        conn: WsConnection,
+        pipeline: ReplyPipeline,
+        exc: AppError,
+        rid: str | int | None = None,
+    ) -> None:
         self.hub.bad_frame(NAME, exc, conn.principal)
-        self._reply(conn, error_frame(exc, rid))
+        pipeline.reply(error_frame(exc, rid))
 
     def _reply(self, conn: WsConnection, frame: bytes) -> None:
         """Replies queue behind pushes; a client that sends but never reads fills the queue
