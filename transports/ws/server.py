@@ -231,7 +231,7 @@ class WsEndpoint:
         try:
             check_value(frame)
         except AppError as exc:
-            self._reply_error(conn, exc, rid)
+            self._reply_error(conn, pipeline, exc, rid)
             return
         if kind == "message.send":
             pipeline.submit(self._send(conn, frame.get("message"), rid))
