@@ -1,8 +1,10 @@
-"""Structured JSON log lines (structlog). Any field that could hold a credential is masked."""
+"""Structured log lines (structlog): readable on a terminal, JSON otherwise. Any field that could
+hold a credential is masked."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -20,10 +22,21 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+def _renderer(out: Any) -> Any:
+    """Readable lines for a person at a terminal, JSON for files, pipes and log collectors;
+    RTSPIKE_LOG_FORMAT=json|console overrides the guess."""
+    chosen = os.environ.get("RTSPIKE_LOG_FORMAT", "").lower()
+    is_tty = bool(getattr(out, "isatty", lambda: False)())
+    if chosen == "console" or (chosen != "json" and is_tty):
+        return structlog.dev.ConsoleRenderer(colors=is_tty)
+    return structlog.processors.JSONRenderer()
+
+
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     """Idempotent; every process entry point calls it once."""
     global _configured
-    logging.basicConfig(format="%(message)s", stream=stream or sys.stderr, level=level)
+    out = stream or sys.stderr
+    logging.basicConfig(format="%(message)s", stream=out, level=level)
     logging.getLogger().setLevel(level)
     structlog.configure(
         processors=[
@@ -32,10 +45,10 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            _renderer(out),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
     _configured = True
