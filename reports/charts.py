@@ -6,8 +6,6 @@ Each function returns None when the folder holds nothing to draw, and the templa
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,64 +16,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from hdrh.histogram import HdrHistogram
-from matplotlib.figure import Figure
 
 from rtspike.reports.scoring import Matrix
+from rtspike.reports.svg import STATES, STYLE, color, figure, linestyle, marker, short, to_svg
 
-# One colour per transport, handed out in name order so a transport keeps its colour in every
-# chart of a report (the report knows transports only from the results it reads).
-PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a", "#1098ad", "#5c940d"]
-UNKNOWN = "#495057"
-STATES = {
-    "connected": "#51cf66",
-    "connecting": "#ffd43b",
-    "degraded": "#ff922b",
-    "disconnected": "#fa5252",
-}
 PERCENTILES = [50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99]
-STYLE: Any = {
-    "svg.fonttype": "none",
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#e9ecef",
-    "axes.edgecolor": "#adb5bd",
-    "axes.titlesize": 10,
-    "axes.titleweight": "bold",
-    "legend.frameon": False,
-    "font.family": ["DejaVu Sans", "sans-serif"],
-}
+TAIL_SAMPLES = 10
+"""A percentile is drawn only when at least this many samples lie at or above it
+(n x (1 - p/100) >= 10): p99 needs 1,000 samples, p99.9 needs 10,000."""
 
 
-def color(transport: str, order: list[str]) -> str:
-    names = sorted(set(order))
-    return PALETTE[names.index(transport) % len(PALETTE)] if transport in names else UNKNOWN
-
-
-def to_svg(fig: Figure, salt: str, wide: bool = False) -> str:
-    """Inline-ready SVG: no XML prolog, namespaces or metadata (no URL in the page), and ids
-    salted per chart so several SVGs in one document never share an id."""
-    buf = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": salt}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    svg = buf.getvalue()
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
-    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
-    css = "chart wide" if wide else "chart"
-    return svg.replace("<svg ", f'<svg class="{css}" role="img" ', 1)
-
-
-def figure(
-    width: float = 7.0, height: float = 3.0, ncols: int = 1, nrows: int = 1
-) -> tuple[Figure, list]:
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            nrows, ncols, figsize=(width, height), squeeze=False, layout="constrained"
-        )
-    return fig, list(axes.ravel())
+def supported(count: int, percentiles: list[float] = PERCENTILES) -> list[float]:
+    """The percentiles this many samples can support (see TAIL_SAMPLES)."""
+    return [p for p in percentiles if count * (1 - p / 100) >= TAIL_SAMPLES - 1e-9]
 
 
 def merged_histograms(frame: pd.DataFrame) -> dict[str, HdrHistogram]:
@@ -106,60 +59,135 @@ def histogram_table(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def latency_chart(frame: pd.DataFrame, order: list[str], title: str) -> str | None:
+    """Percentiles of each transport's merged histogram, each drawn only as far as its sample
+    count supports (a p99.9 from 180 samples would be the maximum under another name)."""
     if frame.empty:
         return None
     fig, (ax,) = figure(5.6, 3.2)
+    shown: list[str] = []
     with plt.rc_context(STYLE):
-        xs = [1 / (1 - p / 100) for p in PERCENTILES]
         for t, h in merged_histograms(frame).items():
-            ys = [h.get_value_at_percentile(p) / 1000.0 for p in PERCENTILES]
+            n = h.get_total_count()
+            ps = supported(n) or [50.0]
+            ys = [h.get_value_at_percentile(p) / 1000.0 for p in ps]
             ax.plot(
-                xs,
+                [1 / (1 - p / 100) for p in ps],
                 ys,
-                marker="o",
-                ms=3,
+                marker=marker(t, order),
+                ms=4,
                 lw=1.8,
+                ls=linestyle(t, order),
                 color=color(t, order),
-                label=f"{t} (n={h.get_total_count():,})",
+                label=f"{t} (n={n:,}, up to p{ps[-1]:g})",
             )
+            shown.append(f"{t}: {n:,} samples, p50 {ys[0]:.3g} ms, drawn up to p{ps[-1]:g}")
         ax.set_xscale("log")
-        ticks = [50.0, 90.0, 99.0, 99.9, 99.99]
+        top = max(
+            (supported(h.get_total_count()) or [50.0])[-1]
+            for h in merged_histograms(frame).values()
+        )
+        ticks = [p for p in [50.0, 75.0, 90.0, 99.0, 99.9, 99.99] if p <= top] or [50.0]
         ax.set_xticks([1 / (1 - p / 100) for p in ticks], [f"p{p:g}" for p in ticks])
         ax.minorticks_off()
         ax.set_ylabel("latency (ms)")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper left")
-    return to_svg(fig, f"lat-{title}")
+        ax.legend(loc="upper left", fontsize=8)
+    desc = (
+        f"Latency percentiles from every sample of every repeat and case merged. A percentile is "
+        f"drawn only when at least {TAIL_SAMPLES} samples lie above it. " + "; ".join(shown) + "."
+    )
+    return to_svg(fig, f"lat-{title}", title=title, desc=desc)
 
 
 def series_charts(frame: pd.DataFrame, order: list[str], title: str) -> list[str]:
-    """One chart per y quantity (e.g. p95 latency and deliveries/s against team size)."""
+    """One chart per y quantity (e.g. p95 latency and deliveries/s against team size); each
+    transport has its own colour, marker and line style so coinciding lines stay visible. A
+    quantity with one point per transport is drawn as bars, not as a line."""
     out = []
     for name in dict.fromkeys(frame["y_name"]):
         part = frame[frame["y_name"] == name]
+        unit = str(part["unit"].iloc[0])
+        label = str(name).replace("_", " ")
+        x_name = str(part["x_name"].iloc[0]).replace("_", " ")
+        groups = list(part.groupby(["transport", "case"], sort=False))
+        chart_title = f"{title}: {label}"
+        if all(len(g) == 1 for _, g in groups):
+            out.append(_point_bars(groups, order, chart_title, label, unit, x_name))
+            continue
         fig, (ax,) = figure(5.6, 3.0)
+        lines = []
         with plt.rc_context(STYLE):
-            for (t, case), g in part.groupby(["transport", "case"], sort=False):
+            for (t, case), g in groups:
                 g = g.sort_values("x")
                 ax.plot(
                     g["x"],
                     g["y"],
-                    marker="o",
-                    ms=3,
-                    lw=1.8,
+                    marker=marker(str(t), order),
+                    ms=5,
+                    mfc="none",
+                    lw=1.6,
                     color=color(str(t), order),
                     label=f"{t} {case}".strip(),
-                    ls="-" if not case else "--",
+                    ls=linestyle(str(t), order),
                 )
-            unit = part["unit"].iloc[0]
-            label = str(name).replace("_", " ")
-            ax.set_xlabel(str(part["x_name"].iloc[0]).replace("_", " "))
-            shown = unit and not label.lower().endswith(str(unit).lower())
+                ys = g["y"].tolist()
+                lines.append(f"{t} {case}".strip() + f" from {ys[0]:.3g} to {ys[-1]:.3g}")
+            same = _coinciding(groups)
+            if same:
+                ax.text(
+                    0.99,
+                    0.02,
+                    "lines coincide: " + "; ".join(" = ".join(g) for g in same),
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="bottom",
+                    fontsize=8,
+                    color="#495057",
+                )
+                lines.append("identical values for " + "; ".join(" and ".join(g) for g in same))
+            ax.set_xlabel(x_name)
+            shown = unit and not label.lower().endswith(unit.lower())
             ax.set_ylabel(label + (f" ({unit})" if shown else ""))
-            ax.set_title(f"{title}: {label}", loc="left")
-            ax.legend()
-        out.append(to_svg(fig, f"series-{title}-{name}"))
+            ax.set_title(chart_title, loc="left")
+            ax.legend(fontsize=8)
+        desc = (
+            f"{label} ({unit}) against {x_name}, one line per transport: " + "; ".join(lines) + "."
+        )
+        out.append(to_svg(fig, f"series-{title}-{name}", title=chart_title, desc=desc))
     return out
+
+
+def _coinciding(groups: list[Any]) -> list[list[str]]:
+    """Series with exactly the same points, which would hide each other on a line chart."""
+    seen: dict[tuple[tuple[float, float], ...], list[str]] = {}
+    for (t, case), g in groups:
+        key = tuple(
+            (float(x), round(float(y), 9)) for x, y in sorted(zip(g["x"], g["y"], strict=True))
+        )
+        seen.setdefault(key, []).append(f"{t} {case}".strip())
+    return [names for names in seen.values() if len(names) > 1]
+
+
+def _point_bars(
+    groups: list[Any], order: list[str], title: str, label: str, unit: str, x_name: str
+) -> str:
+    fig, (ax,) = figure(5.6, 2.6)
+    names, vals, cols, parts = [], [], [], []
+    with plt.rc_context(STYLE):
+        for (t, case), g in groups:
+            row = g.iloc[0]
+            names.append(f"{t} {case}".strip())
+            vals.append(float(row["y"]))
+            cols.append(color(str(t), order))
+            parts.append(f"{names[-1]} {float(row['y']):.3g} {unit} at {x_name} {row['x']:g}")
+        bars = ax.bar(names, vals, color=cols, width=0.6)
+        ax.bar_label(bars, labels=[short(v) for v in vals], fontsize=8, padding=2)
+        ax.set_ylabel(f"{label} ({unit})" if unit else label)
+        ax.set_ylim(0, (max(vals) if vals else 1) * 1.25 or 1)
+        ax.set_title(title, loc="left")
+        ax.grid(axis="x", visible=False)
+    desc = f"One measurement per transport, shown as bars: {'; '.join(parts)}."
+    return to_svg(fig, f"bars-{title}", title=title, desc=desc)
 
 
 def timeline_chart(frame: pd.DataFrame, order: list[str], title: str) -> str | None:
@@ -194,42 +222,64 @@ def timeline_chart(frame: pd.DataFrame, order: list[str], title: str) -> str | N
         ax.grid(axis="y", visible=False)
         handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in STATES.values()]
         ax.legend(handles, list(STATES), loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
-    return to_svg(fig, f"tl-{title}", wide=True)
-
-
-def short(v: float) -> str:
-    if v != v:
-        return ""
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    desc = (
+        f"Client state over time per transport (coloured bars) and messages received (ticks), "
+        f"{end:.1f} s in all: "
+        + "; ".join(
+            f"{t} went "
+            + ", ".join(
+                frame[(frame["transport"] == t) & (frame["kind"] == "state")]["value"].astype(str)
+            )
+            for t in lanes
+        )
+        + "."
+    )
+    return to_svg(fig, f"tl-{title}", wide=True, title=title, desc=desc)
 
 
 def metric_bars(
     rows: pd.DataFrame, metrics: list[str], order: list[str], title: str, unit: str = ""
 ) -> str | None:
-    """Grouped bars of summary figures (one group per metric, one bar per transport)."""
+    """Grouped bars of summary figures (one group per metric and case, one bar per transport):
+    the median of each figure's repeats, the same number as the results table."""
     rows = rows[rows["metric"].isin(metrics) & rows["valid"]]
     if rows.empty:
         return None
-    metrics = [m for m in metrics if m in set(rows["metric"])]
+    keys = [
+        (m, c)
+        for m in metrics
+        for c in dict.fromkeys(rows[rows["metric"] == m]["case"].astype(str))
+    ]
     lanes = [t for t in order if t in set(rows["transport"])]
-    fig, (ax,) = figure(5.6, 3.0)
+    fig, (ax,) = figure(max(5.6, 1.2 * len(keys) + 2), 3.0)
     width = 0.8 / max(len(lanes), 1)
+    parts = []
     with plt.rc_context(STYLE):
         for i, t in enumerate(lanes):
-            vals = [
-                rows[(rows["transport"] == t) & (rows["metric"] == m)]["value"].max()
-                for m in metrics
-            ]
-            pos = np.arange(len(metrics)) + (i - (len(lanes) - 1) / 2) * width
+            vals = []
+            for m, c in keys:
+                hit = rows[(rows["transport"] == t) & (rows["metric"] == m) & (rows["case"] == c)]
+                vals.append(float(hit["value"].iloc[0]) if len(hit) else float("nan"))
+            pos = np.arange(len(keys)) + (i - (len(lanes) - 1) / 2) * width
             bars = ax.bar(pos, np.nan_to_num(vals), width * 0.92, color=color(t, order), label=t)
             ax.bar_label(bars, labels=[short(v) for v in vals], fontsize=7, padding=2)
-        ax.set_xticks(range(len(metrics)), [m.replace("_", " ") for m in metrics])
+            parts.append(f"{t}: " + ", ".join(f"{short(v) or 'not measured'}" for v in vals))
+        names = [m.replace("_", " ") + (f"\n[{c}]" if c else "") for m, c in keys]
+        ax.set_xticks(range(len(keys)), names, fontsize=7.5)
         ax.set_ylabel(unit)
         ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
-        ax.set_title(f"{title}: summary figures (median of repeats)", loc="left")
+        chart_title = f"{title}: summary figures (median of repeats)"
+        ax.set_title(chart_title, loc="left")
         ax.grid(axis="x", visible=False)
         ax.legend(ncol=len(lanes), loc="upper left")
-    return to_svg(fig, f"bars-{title}")
+    desc = (
+        "Bars in groups of "
+        + ", ".join(n.replace("\n", " ") for n in names)
+        + f" ({unit}); "
+        + "; ".join(parts)
+        + "."
+    )
+    return to_svg(fig, f"bars-{title}", title=chart_title, desc=desc)
 
 
 def score_breakdown(matrix: Matrix, weights: Mapping[str, float], labels: Mapping[str, str]) -> str:
@@ -266,7 +316,13 @@ def score_breakdown(matrix: Matrix, weights: Mapping[str, float], labels: Mappin
         ax.set_xlabel("weighted score (out of 5)")
         ax.grid(axis="y", visible=False)
         ax.legend(ncol=2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3))
-    return to_svg(fig, "scores")
+    desc = (
+        "Each transport's weighted total out of 5, split into the criteria it comes from: "
+        + "; ".join(f"{t} {matrix.totals().get(t) or 0:.2f}" for t in matrix.transports)
+    )
+    return to_svg(
+        fig, "scores", title="Weighted score per transport, by criterion", desc=desc + "."
+    )
 
 
 def win_share_chart(shares: Mapping[str, float], order: list[str]) -> str:
@@ -279,4 +335,7 @@ def win_share_chart(shares: Mapping[str, float], order: list[str]) -> str:
         ax.set_xlim(0, 112)
         ax.set_xlabel("share of weight samples won")
         ax.grid(axis="y", visible=False)
-    return to_svg(fig, "wins")
+    desc = "Share of the weight samples each transport wins: " + "; ".join(
+        f"{t} {shares.get(t, 0.0) * 100:.1f}%" for t in order
+    )
+    return to_svg(fig, "wins", title="How often each transport wins", desc=desc + ".")

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,10 @@ BARS: dict[str, tuple[list[str], str]] = {
     "revocation": (["revoke_to_close_p50_ms", "revoke_to_close_max_ms"], "ms"),
     "bidirectional": (["send_ack_p50_ms", "send_ack_p99_ms"], "ms"),
     "multinode": (["cross_node_p50_ms", "cross_node_p99_ms"], "ms"),
-    "bundle": (["min_bytes", "gzip_bytes", "brotli_bytes"], "bytes"),
+    "bundle": (
+        ["gzip_bytes", "gzip_added_bytes", "react_gzip_added_bytes", "react_brotli_added_bytes"],
+        "bytes",
+    ),
     "effort": (["server_loc", "client_loc"], "lines"),
 }
 
@@ -61,6 +64,7 @@ class Scenario:
     rows: list[dict[str, Any]]
     charts: list[str]
     histograms: list[dict[str, object]]
+    aggregations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def num(value: Any, digits: int = 3) -> str:
@@ -118,15 +122,40 @@ def scenarios(run: Run, text: dict[str, str]) -> list[Scenario]:
         if name in BARS:
             metrics, unit = BARS[name]
             svgs.append(charts.metric_bars(part, metrics, order, name, unit))
+        merged = charts.histogram_table(hist) if len(hist) else []
         out.append(
             Scenario(
                 name,
                 text.get(name, ""),
                 list(table.values()),
                 [s for s in svgs if s],
-                charts.histogram_table(hist) if len(hist) else [],
+                merged,
+                aggregations(part, merged),
             )
         )
+    return out
+
+
+def aggregations(part: pd.DataFrame, merged: list[dict[str, object]]) -> list[dict[str, Any]]:
+    """Where the median of the repeats' own p99 and the merged histogram's p99 differ by more
+    than 10%: the report says which is which instead of showing two numbers without a word."""
+    out = []
+    p99 = part[part["metric"].astype(str).str.endswith("_p99_ms") & part["valid"]]
+    for h in merged:
+        mine = p99[p99["transport"] == h["transport"]]
+        if mine.empty:
+            continue
+        median = float(mine["value"].max())
+        pooled = float(h["p99"])  # type: ignore[arg-type]
+        if median > 0 and abs(pooled - median) / median > 0.10:
+            out.append(
+                {
+                    "transport": h["transport"],
+                    "metric": str(mine["metric"].iloc[0]),
+                    "median": median,
+                    "merged": pooled,
+                }
+            )
     return out
 
 
