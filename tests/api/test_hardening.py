@@ -3,6 +3,7 @@ stored, the server keeps answering, guessing is throttled and nothing internal l
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -238,3 +239,45 @@ def test_non_seed_users_hash_with_scrypt_at_a_real_cost() -> None:
     assert directory.check_password("alice", "correct horse") == user
     assert directory.check_password("alice", "wrong") is None
     assert directory.check_password("nobody", "correct horse") is None
+
+
+async def _closed_by_server(reader: asyncio.StreamReader, timeout: float) -> bool:
+    """True once the server closes (EOF or reset); what it wrote first is ignored."""
+    try:
+        async with asyncio.timeout(timeout):
+            while await reader.read(4096):
+                pass
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        return True
+    return True
+
+
+async def test_silent_and_trickling_sockets_are_cut_at_the_header_timeout(tmp_path: Path) -> None:
+    server, api = await _serve(tmp_path, header_timeout_s=0.5)
+    host, port = server.host, server.port
+    try:
+        silent = [await asyncio.open_connection(host, port) for _ in range(20)]
+        trickle_r, trickle_w = await asyncio.open_connection(host, port)
+        trickle_w.write(b"GET /api/v1/healthz HTTP/1.1\r\nHost: x\r\n")
+
+        async def trickle() -> None:
+            for _ in range(40):
+                trickle_w.write(b"X")
+                await asyncio.sleep(0.1)
+
+        dripping = asyncio.create_task(trickle())
+        # meanwhile a normal client is served
+        assert (await api.http.get("/healthz")).status_code == 200
+        results = await asyncio.gather(
+            *(_closed_by_server(r, 5.0) for r, _ in silent), _closed_by_server(trickle_r, 5.0)
+        )
+        dripping.cancel()
+        assert all(results), f"{results.count(False)} sockets still open after 5 s"
+        for _, w in [*silent, (trickle_r, trickle_w)]:
+            w.close()
+        assert (await api.login(SUP))["access_token"]
+    finally:
+        await api.http.aclose()
+        await server.close()
