@@ -9,7 +9,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PYTHON)
 
-.PHONY: bench test lint lockcheck typecheck pytest venv redis system-deps web wheel clean
+.PHONY: bench bench-deps test lint lockcheck typecheck pytest venv redis system-deps web wheel clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -25,16 +25,24 @@ $(VENV)/.installed-dev: pyproject.toml uv.lock | $(UV)
 
 venv: $(VENV)/.installed-dev
 
-bench: $(VENV)/.installed-bench web
+bench: $(VENV)/.installed-bench web bench-deps
 	$(VENV)/bin/rtspike bench
+
+# Chromium and nginx for the native and proxy scenarios; without them those cells say
+# "not measured: install X" and the rest of the bench still runs.
+bench-deps:
+	-@bash scripts/ensure-chromium.sh || echo "bench: no Chromium; native/proxy will say not measured"
+	-@bash scripts/ensure-nginx.sh || echo "bench: no nginx; proxy will say not measured"
 
 # Redis for the Redis-backend tests: start a throwaway one when none answers.
 redis:
 	@bash scripts/ensure-redis.sh
 
-# Chromium (Debian package) for the browser tests; never a downloaded browser build.
+# Chromium and nginx (Debian packages) for the browser and proxy tests; never a downloaded
+# browser build, never the system nginx service.
 system-deps:
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-nginx.sh
 
 web:
 	@bash scripts/build-web.sh

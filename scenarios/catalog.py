@@ -22,6 +22,7 @@ SCENARIOS = [
     "reconnect",
     "multinode",
     "native",
+    "proxy",
 ]
 
 # (scenario, metric): (unit, better, description)
@@ -195,6 +196,38 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
         "higher",
         "the library's own reconnect brought live delivery back (1) or not (0)",
     ),
+    ("proxy", "connected"): ("bool", "higher", "the client connected through this config (1/0)"),
+    ("proxy", "delivered"): ("count", "higher", "messages delivered through this config"),
+    ("proxy", "lost"): ("count", "lower", "messages sent that never arrived through the proxy"),
+    ("proxy", "duplicated"): ("count", "lower", "messages seen twice across an idle cut"),
+    ("proxy", "default_config_ok"): (
+        "bool",
+        "higher",
+        "connects and delivers everything behind nginx's default proxy_pass (1/0)",
+    ),
+    ("proxy", "latency_p50_ms"): ("ms", "lower", "send to handler through this config, median"),
+    ("proxy", "latency_max_ms"): ("ms", "lower", "send to handler through this config, worst"),
+    ("proxy", "latency_added_ms"): ("ms", "lower", "documented nginx config p50 minus direct p50"),
+    ("proxy", "config_lines"): (
+        "lines",
+        "lower",
+        "nginx location lines the documented config adds",
+    ),
+    ("proxy", "cuts"): ("count", "lower", "connections nginx's idle timeout cut"),
+    ("proxy", "time_back_s"): ("s", "lower", "idle cut to connected again, median"),
+    ("proxy", "sticky_success_rate"): (
+        "ratio",
+        "higher",
+        "attempts that connect and deliver with 2 nodes behind nginx",
+    ),
+    ("proxy", "handshake_failure_rate"): (
+        "ratio",
+        "lower",
+        "attempts whose handshake fails with 2 nodes behind nginx",
+    ),
+    ("proxy", "origin_connected"): ("count", "higher", "of 8 clients to one origin, connected"),
+    ("proxy", "origin_waiting"): ("count", "lower", "of 8 clients to one origin, still waiting"),
+    ("proxy", "origin_last_open_s"): ("s", "lower", "of 8 clients to one origin, last to open"),
     ("*", "not_measured"): ("count", "lower", "the scenario could not run here (see note)"),
     ("*", "generator_cpu_pct"): ("%", "lower", "load generator CPU (over 90% = invalid run)"),
     ("*", "generator_lag_p99_ms"): ("ms", "lower", "generator loop lag p99 (over 50 = invalid)"),

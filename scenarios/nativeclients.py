@@ -36,6 +36,8 @@ VARIANTS: dict[str, tuple[Variant, ...]] = {
         Variant("reconnecting", "reconnecting-websocket defaults, auth frame on every open"),
     ),
 }
+ORIGIN_VARIANT: dict[str, str] = {"socketio": "default", "sse": "cookie", "ws": "plain"}
+"""The variant the per-origin limit opens 8 of (the cookie spares SSE a ticket fetch each)."""
 OURS_DESCRIPTION = "resilient.js (backoff, token refresh, cursor resume, dedupe) over {transport}"
 
 
@@ -61,6 +63,10 @@ class ClientLog:
 
     def first(self, kinds: tuple[str, ...], after_ms: float) -> float | None:
         return next((t for t, k, _ in self.events if k in kinds and t >= after_ms), None)
+
+    @property
+    def ids(self) -> set[str]:
+        return {c for _, c in self.got}
 
     @property
     def opened(self) -> bool:

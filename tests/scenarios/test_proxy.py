@@ -1,0 +1,95 @@
+"""The proxy scenario in miniature for every transport at once: real servers, a real nginx
+(default, documented, short idle timeout, two nodes on Redis round-robin and ip_hash, HTTP/2
+with a throwaway certificate) and real Chromium. Asserts what holds whatever the figures: the
+default config's outcome is recorded for every client (not assumed), the documented config
+delivers everything, resilient.js loses nothing across idle cuts, and the per-origin counts add
+up."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rtspike.scenarios import browser, nginx
+from rtspike.scenarios.nativeclients import OURS, VARIANTS
+from rtspike.scenarios.runner import run_bench
+from rtspike.transports import registry
+from tests.scenarios.invariants import problems, rows
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    why = browser.missing() or nginx.missing()
+    if why:
+        pytest.skip(why)
+    out = tmp_path_factory.mktemp("proxy")
+
+    async def all_at_once() -> list[Path]:
+        return await asyncio.gather(
+            *(run_bench("tiny", [t], ["proxy"], None, out / t) for t in registry.names())
+        )
+
+    return dict(zip(registry.names(), asyncio.run(all_at_once()), strict=True))
+
+
+def summaries(folder: Path) -> dict[tuple[str, str], dict[str, str]]:
+    return {
+        (r["case"], r["metric"]): r
+        for r in rows(folder, "metrics.csv")
+        if r["scenario"] == "proxy" and r["repeat"] == "-1"
+    }
+
+
+@pytest.mark.parametrize("transport", registry.names())
+def test_default_config_recorded_and_documented_config_delivers(
+    folders: dict[str, Path], transport: str
+) -> None:
+    assert problems(folders[transport]) == []
+    got = summaries(folders[transport])
+    for v in VARIANTS[transport]:
+        assert got[f"{v.name}/default", "default_config_ok"]["value"] in ("0.0", "1.0")
+        assert got[f"{v.name}/default", "connected"]["value"] in ("0.0", "1.0")
+        for config in ("direct", "documented"):
+            assert got[f"{v.name}/{config}", "connected"]["value"] == "1.0", (v.name, config)
+            assert float(got[f"{v.name}/{config}", "lost"]["value"]) == 0, (v.name, config)
+        assert (f"{v.name}/documented", "latency_added_ms") in got
+    lines = float(got["documented", "config_lines"]["value"])
+    assert lines == len(nginx.DOCUMENTED[transport]) > 0
+
+
+@pytest.mark.parametrize("transport", registry.names())
+def test_idle_timeout_cuts_and_resilient_js_loses_nothing(
+    folders: dict[str, Path], transport: str
+) -> None:
+    got = summaries(folders[transport])
+    assert float(got[f"{OURS}/idle_timeout", "cuts"]["value"]) >= 1  # the timeout bit
+    assert float(got[f"{OURS}/idle_timeout", "lost"]["value"]) == 0
+    assert float(got[f"{OURS}/idle_timeout", "duplicated"]["value"]) == 0
+
+
+@pytest.mark.parametrize("transport", registry.names())
+def test_sticky_rates_and_origin_counts(folders: dict[str, Path], transport: str) -> None:
+    got = summaries(folders[transport])
+    if shutil.which("redis-server"):
+        for v in VARIANTS[transport]:
+            for balance in ("round_robin", "ip_hash"):
+                rate = float(got[f"{v.name}/{balance}", "sticky_success_rate"]["value"])
+                assert 0 <= rate <= 1
+            # one node per client address: nothing to be sticky about
+            assert got[f"{v.name}/ip_hash", "sticky_success_rate"]["value"] == "1.0"
+    for case in ("http1", "http2"):
+        if got[case, "origin_connected"]["valid"] == "True":
+            connected = float(got[case, "origin_connected"]["value"])
+            assert connected + float(got[case, "origin_waiting"]["value"]) == 8
+
+
+def test_socketio_polling_needs_sticky_sessions(folders: dict[str, Path]) -> None:
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server")
+    got = summaries(folders["socketio"])
+    assert float(got["default/round_robin", "sticky_success_rate"]["value"]) < 1.0
