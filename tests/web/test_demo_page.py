@@ -58,7 +58,7 @@ async def message_item(page: Any, body: str) -> Any:
 
 
 async def send_from_page(page: Any, to: str, body: str) -> str:
-    await page.fill("#recipient", to)
+    await page.select_option("#recipient", to)
     await page.fill("#body", body)
     await page.click("#send-btn")
     result = page.locator("#send-result")

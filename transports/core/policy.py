@@ -39,6 +39,14 @@ class LgaTeamResolver:
 
 
 @dataclass(frozen=True)
+class TeamView:
+    me: UserInfo
+    can_send: bool
+    can_broadcast: bool
+    recipients: list[UserInfo]
+
+
+@dataclass(frozen=True)
 class Route:
     stream: str
     recipient: str | None
@@ -85,6 +93,25 @@ class Policy:
 
     def can_read(self, p: Principal, stream: str) -> bool:
         return stream in self.readable_streams(p)
+
+    def team(self, p: Principal) -> TeamView:
+        """The caller's team as ``route`` sees it: who they may message directly and whether
+        they may broadcast; empty for roles outside messaging. The demo picks recipients from
+        it, so the page never offers a message the server would refuse."""
+        me = self._user(p)
+        if me.role not in MESSAGING_ROLES:
+            return TeamView(me, False, False, [])
+        team = self._resolver.team_of(me)
+        members = [
+            u
+            for u in self._users
+            if u.id != me.id
+            and u.role in MESSAGING_ROLES
+            and u.role is not me.role
+            and self._resolver.team_of(u) == team
+        ]
+        members.sort(key=lambda u: (u.role.value, u.login))
+        return TeamView(me, True, me.role is Role.SUPERVISOR, members)
 
     def route(self, p: Principal, msg: MessageSend, transport: str = "rest") -> Route:
         """The stream a message goes to, or TEAM_BOUNDARY_VIOLATION (logged for the audit)."""

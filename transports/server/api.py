@@ -19,7 +19,7 @@ from rtspike.transports.core.decode import parse_int
 from rtspike.transports.core.errors import AppError, ErrorCode, validation_error
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
-from rtspike.transports.core.principal import Principal
+from rtspike.transports.core.principal import Principal, UserInfo
 from rtspike.transports.server.http import bearer, hub_of, read_json
 
 log = get_logger("rtspike.api")
@@ -69,6 +69,28 @@ async def ticket(request: web.Request) -> web.Response:
     hub.policy.check_connect(principal)
     value = await hub.auth.issue_ticket(principal)
     return web.json_response({"ticket": value, "expires_in": hub.settings.ticket_ttl_s})
+
+
+def _member(user: UserInfo) -> dict[str, str]:
+    return {
+        "id": user.id,
+        "login": user.login,
+        "name": user.display_name or user.login,
+        "role": user.role.value,
+    }
+
+
+async def team(request: web.Request) -> web.Response:
+    """The caller's team as the policy sees it (the demo's recipient picker)."""
+    view = hub_of(request).policy.team(await principal_of(request))
+    return web.json_response(
+        {
+            "me": _member(view.me),
+            "can_send": view.can_send,
+            "can_broadcast": view.can_broadcast,
+            "recipients": [_member(u) for u in view.recipients],
+        }
+    )
 
 
 async def list_messages(request: web.Request) -> web.Response:
@@ -168,6 +190,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/auth/logout", logout)
     app.router.add_post(f"{PREFIX}/auth/revoke-all", revoke_all)
     app.router.add_post(f"{PREFIX}/realtime/ticket", ticket)
+    app.router.add_get(f"{PREFIX}/team", team)
     app.router.add_get(f"{PREFIX}/messages", list_messages)
     app.router.add_post(f"{PREFIX}/messages", post_message)
     app.router.add_get(f"{PREFIX}/healthz", healthz)

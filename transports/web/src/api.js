@@ -132,6 +132,11 @@ export class ApiClient {
     return this.request("GET", `/api/v1/messages?${q}`);
   }
 
+  /** The caller's team as the server's policy sees it: {me, can_send, can_broadcast, recipients}. */
+  team() {
+    return this.request("GET", "/api/v1/team");
+  }
+
   async postMessage(msg, transport = "rest") {
     const headers = transport === "rest" ? {} : { "X-Rtspike-Transport": transport };
     return (await this.request("POST", "/api/v1/messages", { body: msg, headers })).message;

@@ -116,10 +116,40 @@ export function startDemo(createTransport) {
   }
 
   // -- messages -------------------------------------------------------------------------
+  const people = new Map(); // user id -> {name, role}, from GET /api/v1/team
+
   function who(event) {
     if (me && event.sender === me.id) return "You";
-    if (event.sender_role === "supervisor") return "Supervisor";
-    return `${event.sender_role} …${event.sender.slice(-6)}`;
+    const person = people.get(event.sender);
+    const role = (person?.role || event.sender_role || "").replaceAll("_", " ");
+    if (person) return `${person.name} (${role})`;
+    return `${role} …${event.sender.slice(-6)}`;
+  }
+
+  /** Recipients come from the team the policy computes, so the page offers only messages the
+   * server accepts; a role that may not send sees no send form at all. */
+  async function loadTeam() {
+    const select = $("recipient");
+    select.replaceChildren();
+    people.clear();
+    let team;
+    try {
+      team = await api.team();
+    } catch {
+      team = { can_send: true, can_broadcast: me.role === "supervisor", recipients: [] };
+    }
+    for (const person of team.recipients) {
+      people.set(person.id, person);
+      const option = document.createElement("option");
+      option.value = person.id;
+      option.textContent = `${person.name} (${person.role.replaceAll("_", " ")})`;
+      select.append(option);
+    }
+    $("send-form").hidden = !team.can_send;
+    $("send-refused").hidden = team.can_send;
+    $("send-refused").textContent = team.can_send ? "" : `Your role (${me.role.replaceAll("_", " ")}) may not send messages.`;
+    $("target-fieldset").hidden = !team.can_broadcast;
+    $("send-btn").disabled = team.can_send && !team.can_broadcast && team.recipients.length === 0;
   }
 
   function addMessage(event, source) {
@@ -166,7 +196,7 @@ export function startDemo(createTransport) {
     $("empty").hidden = true;
     renderSummary();
     li.scrollIntoView({ block: "nearest" });
-    if (me?.role === "enumerator" && event.sender_role === "supervisor" && !$("recipient").value) {
+    if (me?.role === "enumerator" && event.sender_role === "supervisor" && people.has(event.sender)) {
       $("recipient").value = event.sender;
     }
   }
@@ -191,7 +221,7 @@ export function startDemo(createTransport) {
     const body = $("body").value.trim();
     if (!body || !client) return;
     const broadcast = me.role === "supervisor" && $("recipient-box").hidden;
-    const msg = broadcast ? { broadcast: true, body } : { to: $("recipient").value.trim(), body };
+    const msg = broadcast ? { broadcast: true, body } : { to: $("recipient").value, body };
     $("send-btn").disabled = true;
     result.className = "";
     result.textContent = "Sending…";
@@ -268,8 +298,8 @@ export function startDemo(createTransport) {
     $("login-panel").hidden = true;
     $("chat-panel").hidden = false;
     $("target-fieldset").hidden = me.role !== "supervisor";
-    $("recipient-label").textContent = me.role === "supervisor" ? "Recipient user id" : "Your supervisor's user id";
-    $("recipient").placeholder = me.role === "supervisor" ? "an enumerator's id (or press Reply on a message)" : "filled in when your supervisor writes";
+    $("recipient-label").textContent = me.role === "supervisor" ? "Recipient" : "Your supervisor";
+    await loadTeam();
     syncTarget();
     client = new ResilientClient({
       api,
@@ -296,6 +326,8 @@ export function startDemo(createTransport) {
     me = null;
     seen.clear();
     $("messages").replaceChildren();
+    $("recipient").replaceChildren();
+    people.clear();
     $("empty").hidden = false;
     $("whoami").hidden = true;
     $("chat-panel").hidden = true;
