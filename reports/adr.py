@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rtspike.reports.gates import GateResult, Status
 from rtspike.reports.loader import Run
+from rtspike.reports.verdict import Verdict
 
 SPEC = Path(__file__).with_name("adr.toml")
 OPS = {"<=": operator.le, "<": operator.lt, "==": operator.eq, ">=": operator.ge}
@@ -106,6 +108,29 @@ class Risk:
     note: str = ""
 
 
+def gate_trigger(results: list[GateResult]) -> Check:
+    """A gate with an upper limit as a trigger: the margin is how far each transport's deciding
+    figure sits inside the limit."""
+    gate = results[0].gate
+    figs = {
+        r.transport: Figure(r.value if r.status != Status.NOT_MEASURED else None) for r in results
+    }
+    out = Check(f"{gate.name} no longer holds", gate.limit, "", gate.op, figs)
+    for r in results:
+        out.verdicts[r.transport] = str(r.status)
+        out.margins[r.transport] = gate.limit / r.value if r.value else None
+    return out
+
+
+def exit_criteria(verdict: Verdict) -> list[dict[str, Any]]:
+    """The verdict's gates, each with every transport's result: Story 4.2 must pass the same."""
+    rows: dict[str, dict[str, Any]] = {}
+    for r in verdict.gates.results:
+        row = rows.setdefault(r.gate.name, {"gate": r.gate, "results": {}})
+        row["results"][r.transport] = r
+    return list(rows.values())
+
+
 def risks(run: Run, spec: dict[str, Any]) -> list[Risk]:
     out = []
     for r in spec["risks"]:
@@ -139,9 +164,18 @@ def consequences(spec: dict[str, Any], lines: Mapping[str, int]) -> list[dict[st
     return rows
 
 
+def decision(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "outcome": str(verdict.outcome),
+        "winner": verdict.winner,
+        "leaders": list(verdict.leaders),
+        "reasons": list(verdict.reasons),
+    }
+
+
 def adr_context(
     run: Run,
-    winner: str | None,
+    verdict: Verdict,
     weights: Mapping[str, float],
     labels: Mapping[str, str],
     totals: Mapping[str, float | None],
@@ -151,6 +185,12 @@ def adr_context(
     spec = load_spec(spec_path)
     created = str(run.manifest.get("created") or run.manifest.get("started") or "")
     options = [{**o, "total": totals.get(o["transport"])} for o in spec["options"]]
+    criteria = exit_criteria(verdict)
+    upper = [
+        list(row["results"].values())
+        for row in criteria
+        if row["gate"].op in ("<", "<=") and row["gate"].limit > 0
+    ]
     return {
         "adr": {
             "status": spec["status"],
@@ -161,12 +201,13 @@ def adr_context(
             "measured_where": spec["measured_where"],
             "drivers": drivers(weights, labels),
             "options": options,
-            "decision": winner,
+            "decision": decision(verdict),
             "consequences": consequences(spec, lines),
             "risks": risks(run, spec),
-            "validation": [check(run, v, "criterion") for v in spec["validation"]],
+            "validation": criteria,
             "validation_extra": spec["validation_extra"],
-            "triggers": [check(run, t, "trigger") for t in spec["triggers"]],
+            "triggers": [gate_trigger(r) for r in upper]
+            + [check(run, t, "trigger") for t in spec["triggers"]],
             "triggers_unmeasured": spec["triggers_unmeasured"],
         }
     }

@@ -257,7 +257,7 @@ def context(run: Run, rubric: Rubric, other: Run | None = None) -> dict[str, Any
         "scenarios": scenarios(run, spec.get("scenario_text", {})),
         "facts": rubric.facts,
         **handoffs,
-        **adr_context(run, winner, weights, labels, combined.totals, handoffs["handoffs"].lines),
+        **adr_context(run, verdict, weights, labels, combined.totals, handoffs["handoffs"].lines),
         "non_goals": spec.get("non_goals", []),
         "environment": environment(run.manifest),
         "loadtest": loadtest(run),
