@@ -46,6 +46,17 @@ def problems(data: dict[str, Any]) -> list[str]:
                 f"rubric rule {metric!r} names unknown criterion {criterion!r}"
                 f"{_near(criterion, list(criteria))}"
             )
+    for gate in data.get("gates", []):
+        scenario, metric = str(gate.get("scenario", "*")), str(gate.get("metric", ""))
+        known = (
+            sorted({m for ms in metrics_of.values() for m in ms})
+            if scenario == "*"
+            else metrics_of.get(scenario)
+        )
+        if known is None:
+            found.append(f"gate on unknown scenario {scenario!r}{_near(scenario, list(SCENARIOS))}")
+        elif metric not in known:
+            found.append(f"gate on unknown metric {metric!r}{_near(metric, known)}")
     return found
 
 

@@ -1,6 +1,10 @@
 """Scenario sizes per profile. ``quick`` (the default) fits all 3 transports x all scenarios in
 about 5 minutes on a 2-core machine; ``full`` in about 30; ``tiny`` is for the test suite.
 
+Every figure the rubric scores comes from at least 5 repeats in quick and full (the report
+computes its intervals from their spread); to stay within the time, quick trims counts and
+windows, never repeats. ``tiny`` keeps 1-2 repeats and its report says "not for decisions".
+
 Every figure the report shows carries the profile in the manifest, so a quick run is never
 mistaken for the full one.
 """
@@ -41,6 +45,8 @@ TINY: Profile = {
         "down_s": 0.5,
         "time_scale": 0.1,
         "timeout_s": 20,
+        "repeats": 2,
+        "ttl_s": 1.5,
     },
     "revocation": {"repeats": 2},
     "bidirectional": {"sends": 30, "rate_per_s": 50},
@@ -87,20 +93,21 @@ TINY: Profile = {
 }
 
 QUICK: Profile = {
-    "handshake": {"connections": 60, "rate_per_s": 60, "repeats": 3},
+    "handshake": {"connections": 40, "rate_per_s": 80, "repeats": 5},
     "latency": {
         "lgas": 5,
         "per_lga": 40,
         "rate_per_s": 50,
-        "warmup_s": 1.0,
-        "window_s": 2.0,
-        "repeats": 3,
+        "warmup_s": 0.5,
+        "window_s": 1.0,
+        "repeats": 5,
         "connect_rate": 200,
     },
     "fanout": {
         "sizes": [50, 150, 300],
         "burst_size": 300,
         "burst_messages": 100,
+        "burst_repeats": 5,
         "rate_per_s": 10,
         "warmup_s": 0.5,
         "window_s": 2.0,
@@ -108,24 +115,32 @@ QUICK: Profile = {
         "objective_ms": 50.0,
         "connect_rate": 300,
     },
-    "connections": {"steps": [500], "processes": 1, "connect_rate": 300, "users": 50},
+    "connections": {
+        "steps": [500],
+        "processes": 1,
+        "connect_rate": 300,
+        "users": 50,
+        "readings": 5,
+    },
     "isolation": {"lgas": 3, "per_lga": 3, "rounds": 3},
     "reconnect": {
         "cases": ["server_kill", "token_expiry", "transport_blocked"],
         "rate_per_s": 5,
-        "down_s": 1.0,
+        "down_s": 0.5,
         "time_scale": 0.1,
         "timeout_s": 30,
+        "repeats": 5,
+        "ttl_s": 1.5,
     },
     "revocation": {"repeats": 3},
-    "bidirectional": {"sends": 200, "rate_per_s": 100},
+    "bidirectional": {"sends": 150, "rate_per_s": 100, "repeats": 5},
     "multinode": {
         "lgas": 2,
         "per_lga": 20,
         "rate_per_s": 20,
         "warmup_s": 0.5,
-        "window_s": 2.0,
-        "repeats": 3,
+        "window_s": 1.0,
+        "repeats": 5,
         "connect_rate": 200,
     },
     "native": {
@@ -162,20 +177,21 @@ QUICK: Profile = {
 }
 
 FULL: Profile = {
-    "handshake": {"connections": 500, "rate_per_s": 100, "repeats": 3},
+    "handshake": {"connections": 500, "rate_per_s": 100, "repeats": 5},
     "latency": {
         "lgas": 20,
         "per_lga": 100,
         "rate_per_s": 50,
         "warmup_s": 3.0,
-        "window_s": 10.0,
-        "repeats": 3,
+        "window_s": 6.0,
+        "repeats": 5,
         "connect_rate": 300,
     },
     "fanout": {
         "sizes": [100, 250, 500, 1000, 2000],
         "burst_size": 1000,
         "burst_messages": 300,
+        "burst_repeats": 5,
         "rate_per_s": 10,
         "warmup_s": 1.0,
         "window_s": 5.0,
@@ -188,6 +204,7 @@ FULL: Profile = {
         "processes": 2,
         "connect_rate": 500,
         "users": 500,
+        "readings": 5,
     },
     "isolation": {"lgas": 5, "per_lga": 5, "rounds": 5},
     "reconnect": {
@@ -196,16 +213,17 @@ FULL: Profile = {
         "down_s": 2.0,
         "time_scale": 0.5,
         "timeout_s": 90,
+        "repeats": 5,
     },
     "revocation": {"repeats": 10},
-    "bidirectional": {"sends": 1000, "rate_per_s": 100},
+    "bidirectional": {"sends": 1000, "rate_per_s": 100, "repeats": 5},
     "multinode": {
         "lgas": 5,
         "per_lga": 100,
         "rate_per_s": 50,
         "warmup_s": 2.0,
         "window_s": 5.0,
-        "repeats": 3,
+        "repeats": 5,
         "connect_rate": 300,
     },
     "native": {

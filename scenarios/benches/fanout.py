@@ -13,6 +13,7 @@ a small machine where the receivers and the server share the cores:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 import tempfile
@@ -36,8 +37,10 @@ BODY = "x" * 100
 async def receive(
     base_url: str, transport: str, n: int, expected: int, ready: Path
 ) -> dict[str, Any]:
-    """Generator process: connect n enumerators, count deliveries until ``expected``."""
+    """Generator process: connect n enumerators, count deliveries until ``expected``; the
+    running count goes to ``<ready>.progress`` so the sender can time each burst apart."""
     session = lean.new_session()
+    progress = ready.with_suffix(".progress")
     seen: set[tuple[int, str]] = set()
     total = 0
     done = asyncio.Event()
@@ -49,6 +52,8 @@ async def receive(
             total += 1
             seen.add((receiver, str(fields.get("client_msg_id"))))
             last = time.time()
+            if len(seen) % n == 0:  # one message's worth: tell the sender how far we are
+                progress.write_text(str(len(seen)))
             if len(seen) >= expected:
                 done.set()
 
@@ -86,9 +91,12 @@ async def measure(
     workers: int = 1,
     settings: dict[str, str] | None = None,
     extra_pids: tuple[int, ...] = (),
+    bursts: int = 1,
 ) -> dict[str, Any]:
     """One burst against a fresh server (started by ``orch``, or one of our own), of
-    ``workers`` processes; ``extra_pids`` (a Redis of our own) count as server CPU too."""
+    ``workers`` processes; ``extra_pids`` (a Redis of our own) count as server CPU too.
+    ``bursts`` > 1 splits the messages into that many bursts, each waited for until delivered,
+    so the server CPU per delivery comes with one figure per burst (``server_us_each``)."""
     own = orch is None
     orch = orch or Orchestrator(workdir)
     workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any I/O
@@ -113,6 +121,7 @@ async def measure(
     try:
         ready, out = workdir / f"{transport}.ready", workdir / f"{transport}.json"
         expected = connections * messages
+        ready.with_suffix(".progress").unlink(missing_ok=True)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -141,7 +150,20 @@ async def measure(
             async with sem:
                 await client.send({"broadcast": True, "body": BODY, "client_msg_id": f"fb-{i}"})
 
-        await asyncio.gather(*(send(i) for i in range(messages)))
+        each: list[float] = []
+        progress = ready.with_suffix(".progress")
+        bounds = [messages * k // max(1, bursts) for k in range(max(1, bursts) + 1)]
+        for lo, hi in itertools.pairwise(bounds):
+            mark = server_cpu_s()
+            await asyncio.gather(*(send(i) for i in range(lo, hi)))
+            if bursts > 1:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and proc.returncode is None:
+                    text = progress.read_text() if progress.exists() else "0"
+                    if int(text or 0) >= hi * connections:
+                        break
+                    await asyncio.sleep(0.005)
+                each.append((server_cpu_s() - mark) * 1e6 / max(1, (hi - lo) * connections))
         await proc.wait()
         server_cpu = server_cpu_s() - cpu0
         await client.close()
@@ -156,6 +178,7 @@ async def measure(
             "expected": expected,
             "wall_per_s": res["received"] / wall,
             "server_us": server_cpu * 1e6 / max(1, res["received"]),
+            "server_us_each": each,
             "receiver_cpu_pct": 100.0 * res["cpu_s"] / wall,
             "server_cpu_pct": 100.0 * server_cpu / wall,
         }

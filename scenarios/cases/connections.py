@@ -70,8 +70,11 @@ async def run(ctx: Context, transport: str) -> None:
             rss: list[float] = []
 
             async def sample(into: list[float] = rss) -> None:
+                # several readings while held: their spread is the noise of the figure
                 await asyncio.sleep(0.5)
-                into.append(srv.sample()["rss_mb"])
+                for _ in range(int(p.get("readings", 1))):
+                    into.append(srv.sample()["rss_mb"])
+                    await asyncio.sleep(0.2)
 
             share = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
             params = [
@@ -89,11 +92,13 @@ async def run(ctx: Context, transport: str) -> None:
             )
             held = sum(r["held"] for r in res)
             failed = sum(r["failed"] for r in res)
-            per_conn_kb = (rss[0] - base) * 1024 / held if held and rss else float("nan")
+            per_conn_kb = [(r - base) * 1024 / held for r in rss] if held else []
             case = f"{n}"
             ctx.results.add(NAME, transport, "connections_held", held, "count", case)
             ctx.results.add(NAME, transport, "connect_failed", failed, "count", case)
-            ctx.results.add(NAME, transport, "rss_per_connection_kb", per_conn_kb, "KB", case)
+            ctx.results.add_repeats(
+                NAME, transport, "rss_per_connection_kb", per_conn_kb or [float("nan")], "KB", case
+            )
             ctx.results.add(
                 NAME, transport, "server_rss_mb", rss[0] if rss else float("nan"), "MB", case
             )

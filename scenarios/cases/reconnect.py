@@ -4,8 +4,12 @@ under the bus. A supervisor keeps sending direct messages over REST (retrying ea
 client_msg_id until acknowledged); the enumerator's handler must end up with every acknowledged
 message exactly once.
 
-``time_to_recovered_s`` counts from the interruption (so it includes the outage itself);
-``recovery_after_fault_s`` counts from the moment the fault was cleared.
+Each case repeats its interruption ``repeats`` times on one server and client (one repeat per
+interruption). ``time_to_recovered_s`` counts from the interruption (so it includes the outage
+itself); ``recovery_after_fault_s`` counts from the moment the fault was cleared: for a server
+kill, the moment the restarted server accepts TCP again (not after the harness's health check,
+which a fast client can beat), and recovery is the first "connected" after the client noticed
+the drop, so a client that came back is never recorded as "did not recover".
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -20,7 +25,7 @@ import aiohttp
 from rtspike.scenarios import lean
 from rtspike.scenarios.context import Context, population
 from rtspike.scenarios.processes import ServerProcess
-from rtspike.scenarios.results import TimelineRow
+from rtspike.scenarios.results import AT_LEAST, TimelineRow
 from rtspike.transports.clients.resilient.client import ResilientClient
 from rtspike.transports.clients.resilient.rest import SessionTokens
 from rtspike.transports.core.envelope import MessageEvent
@@ -118,33 +123,28 @@ async def _case(ctx: Context, transport: str, case: str, p: dict[str, Any]) -> N
     )
     pub = Publisher(srv.base_url, to, f"{case}{transport}", p["rate_per_s"])
     t_start = time.monotonic()
-    fault_at = cleared_at = t_start
+    cycles: list[Cycle] = []
     try:
         await client.start()
         pub_task = asyncio.create_task(pub.run())
         await asyncio.sleep(1.0)
-        fault_at = time.monotonic()
-        if case == "server_kill":
-            srv.kill()
-            await asyncio.sleep(p["down_s"])
-            await srv.start()
-        elif case == "token_expiry":
-            await asyncio.sleep(p.get("ttl_s", 3.0) + 1.5)
-            drops = [t for t, s in client.transitions if s != "connected" and t > t_start + 0.5]
-            fault_at = drops[0] if drops else fault_at
-        elif case == "transport_blocked":
-            await _faults(srv.base_url, dev_token, True)
-            await asyncio.sleep(max(p["down_s"], 6 * p["time_scale"]))
-            await _faults(srv.base_url, dev_token, False)
-        elif case == "redis_restart" and redis is not None:
-            await redis.restart(p["down_s"])
-        cleared_at = time.monotonic() if case != "token_expiry" else fault_at
-        deadline = time.monotonic() + p["timeout_s"]
-        while time.monotonic() < deadline and client.state != "connected":  # noqa: ASYNC110 (polls state owned elsewhere)
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
+        for _ in range(max(1, int(p.get("repeats", 1)))):
+            fault = await _fault(case, srv, client, redis, dev_token, p)
+            if fault is None:
+                break
+            cycle = Cycle(*fault, None)
+            if case == "redis_restart":
+                cycle.recovered = await _first_arrival(arrivals, pub, cycle.cleared_at, p)
+            else:
+                cycle.recovered = await _reconnected(client, cycle, p["timeout_s"])
+            cycles.append(cycle)
+            if cycle.recovered is None:
+                break
+            await asyncio.sleep(float(p.get("settle_s", 0.3)))
+        await asyncio.sleep(0.5)
         pub.stop()
         await pub_task
+        deadline = time.monotonic() + p["timeout_s"]
         while time.monotonic() < deadline and not set(pub.acked) <= set(seen):  # noqa: ASYNC110 (polls state owned elsewhere)
             await asyncio.sleep(0.05)
     finally:
@@ -160,34 +160,149 @@ async def _case(ctx: Context, transport: str, case: str, p: dict[str, Any]) -> N
     res.add(NAME, transport, "duplicated", dup, "count", case)
     res.add(NAME, transport, "delivered", len(set(seen)), "count", case)
     res.add(NAME, transport, "polling_requests", client.poll_count, "count", case)
-    trans = client.transitions
-    degraded = _first(trans, "degraded", fault_at)
-    if degraded is not None:
-        res.add(NAME, transport, "time_to_degraded_s", degraded - fault_at, "s", case)
-    recovered = _first(trans, "connected", cleared_at)
-    if case == "redis_restart":
-        after = [t for t, cid in arrivals if pub.acked.get(cid, 0) > cleared_at]
-        recovered = after[0] if after else None
-    if recovered is not None:
-        res.add(NAME, transport, "time_to_recovered_s", recovered - fault_at, "s", case)
-        res.add(NAME, transport, "recovery_after_fault_s", recovered - cleared_at, "s", case)
-    else:
-        res.add(
-            NAME,
-            transport,
-            "time_to_recovered_s",
-            float(p["timeout_s"]),
-            "s",
-            case,
-            valid=False,
-            note="did not recover before the timeout",
-        )
-    for t, s in trans:
-        res.timelines.append(TimelineRow(NAME, transport, case, t - t_start, "state", s))
+    _recovery_rows(ctx, transport, case, cycles, client.transitions, float(p["timeout_s"]))
+    for t, st in client.transitions:
+        res.timelines.append(TimelineRow(NAME, transport, case, t - t_start, "state", st))
     for t, cid in arrivals:
         res.timelines.append(TimelineRow(NAME, transport, case, t - t_start, "message", cid))
-    res.timelines.append(TimelineRow(NAME, transport, case, fault_at - t_start, "fault", case))
-    res.timelines.append(TimelineRow(NAME, transport, case, cleared_at - t_start, "cleared", case))
+    for c in cycles:
+        res.timelines.append(
+            TimelineRow(NAME, transport, case, c.fault_at - t_start, "fault", case)
+        )
+        res.timelines.append(
+            TimelineRow(NAME, transport, case, c.cleared_at - t_start, "cleared", case)
+        )
+
+
+@dataclass
+class Cycle:
+    """One interruption: when it began, when the fault was cleared (server listening again,
+    route unblocked, Redis back; for token expiry the drop itself), when the client was back."""
+
+    fault_at: float
+    cleared_at: float
+    recovered: float | None
+
+
+async def _listening(port: int, timeout_s: float) -> float:
+    """The moment the restarted server accepts TCP: the end of the outage as a client sees it,
+    stamped before (not after) the harness's own health check."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.005)
+            continue
+        stamp = time.monotonic()
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return stamp
+    return time.monotonic()
+
+
+async def _fault(
+    case: str,
+    srv: ServerProcess,
+    client: ResilientClient,
+    redis: Any,
+    token: str,
+    p: dict[str, Any],
+) -> tuple[float, float] | None:
+    """Inflict one interruption; (fault_at, cleared_at), or None if none happened."""
+    fault_at = time.monotonic()
+    if case == "server_kill":
+        srv.kill()
+        await asyncio.sleep(p["down_s"])
+        srv.launch()
+        cleared = await _listening(srv.port, p["timeout_s"])
+        await srv.wait_ready()
+        return fault_at, cleared
+    if case == "token_expiry":
+        deadline = fault_at + float(p.get("ttl_s", 3.0)) + 3.0
+        while time.monotonic() < deadline:
+            drop = next(
+                (t for t, s in client.transitions if s != "connected" and t > fault_at), None
+            )
+            if drop is not None:
+                return drop, drop
+            await asyncio.sleep(0.02)
+        return None
+    if case == "transport_blocked":
+        await _faults(srv.base_url, token, True)
+        await asyncio.sleep(max(p["down_s"], 6 * p["time_scale"]))
+        await _faults(srv.base_url, token, False)
+        return fault_at, time.monotonic()
+    if case == "redis_restart" and redis is not None:
+        await redis.restart(p["down_s"])
+        return fault_at, time.monotonic()
+    return None
+
+
+async def _reconnected(client: ResilientClient, cycle: Cycle, timeout_s: float) -> float | None:
+    """First "connected" after the client noticed the interruption. A client that never left
+    "connected" was not interrupted: it counts as recovered when the fault cleared."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        drop = _first_not(client.transitions, "connected", cycle.fault_at)
+        if drop is not None:
+            back = _first(client.transitions, "connected", drop)
+            if back is not None:
+                return back
+        elif time.monotonic() > cycle.cleared_at + 1.0 and client.state == "connected":
+            return cycle.cleared_at
+        await asyncio.sleep(0.02)
+    return None
+
+
+async def _first_arrival(
+    arrivals: list[tuple[float, str]], pub: Publisher, after: float, p: dict[str, Any]
+) -> float | None:
+    deadline = time.monotonic() + p["timeout_s"]
+    while time.monotonic() < deadline:
+        got = [t for t, cid in arrivals if pub.acked.get(cid, 0) > after]
+        if got:
+            return got[0]
+        await asyncio.sleep(0.05)
+    return None
+
+
+def _first_not(transitions: list[tuple[float, str]], state: str, after: float) -> float | None:
+    return next((t for t, s in transitions if s != state and t >= after), None)
+
+
+def _recovery_rows(
+    ctx: Context,
+    transport: str,
+    case: str,
+    cycles: list[Cycle],
+    transitions: list[tuple[float, str]],
+    timeout_s: float,
+) -> None:
+    """One repeat per interruption. A cycle that never recovered is written as a timeout
+    (bound at_least): the report scores it as a failure, never drops it."""
+    res = ctx.results
+    done = [c for c in cycles if c.recovered is not None]
+    failed = len(done) < len(cycles)
+    note = f"did not recover within the {timeout_s:g} s timeout" if failed else ""
+    bound = AT_LEAST if failed else ""
+    total = [c.recovered - c.fault_at for c in done if c.recovered is not None]
+    after = [max(0.0, c.recovered - c.cleared_at) for c in done if c.recovered is not None]
+    if failed:
+        total.append(timeout_s)
+        after.append(timeout_s)
+    if total:
+        res.add_repeats(NAME, transport, "time_to_recovered_s", total, "s", case, None, note, bound)
+        res.add_repeats(
+            NAME, transport, "recovery_after_fault_s", after, "s", case, None, note, bound
+        )
+    degraded = [
+        d - c.fault_at for c in cycles if (d := _first(transitions, "degraded", c.fault_at))
+    ]
+    degraded = [x for x in degraded if x >= 0]
+    if degraded:
+        res.add_repeats(NAME, transport, "time_to_degraded_s", degraded, "s", case)
 
 
 async def _faults(base_url: str, token: str, blocked: bool) -> None:

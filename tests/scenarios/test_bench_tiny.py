@@ -62,6 +62,25 @@ def test_every_scenario_measured_its_headline(run: tuple[str, Path]) -> None:
         assert all(float(r["value"]) >= 0 for r in got)
 
 
+def test_every_interruption_recovered_and_is_stamped_from_the_fault_clearing(
+    run: tuple[str, Path],
+) -> None:
+    """The server_kill outage ends when the restarted server listens, so a client that came
+    back is never recorded as "did not recover"; each interruption is one repeat."""
+    transport, run_folder = run
+    got = [
+        r
+        for r in rows(run_folder, "metrics.csv")
+        if r["scenario"] == "reconnect" and r["metric"] == "recovery_after_fault_s"
+    ]
+    summary = {r["case"]: r for r in got if r["repeat"] == "-1"}
+    assert {"server_kill", "token_expiry", "transport_blocked"} <= set(summary), transport
+    for case, r in summary.items():
+        assert r["bound"] == "" and r["note"] == "", (transport, case, r["note"])
+        assert 0.0 <= float(r["value"]) < 20.0, (transport, case)
+        assert len([x for x in got if x["case"] == case and x["repeat"] != "-1"]) == 2, case
+
+
 def test_delivery_was_actually_checked(run: tuple[str, Path]) -> None:
     """Zero loss means nothing unless messages flowed: every delivery scenario delivered."""
     metrics = rows(run[1], "metrics.csv")
