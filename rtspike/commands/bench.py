@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from rtspike import preflight
 from rtspike.commands.options import add_transport_option, unique
 from rtspike.console import console, errors
 from rtspike.scenarios.catalog import SCENARIOS
@@ -60,7 +61,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    preflight_bench(args)
     return asyncio.run(_transports(args))
+
+
+def preflight_bench(args: argparse.Namespace) -> None:
+    """Refuse what cannot work before any server starts; warn about what will be missing."""
+    if args.redis:
+        preflight.check_redis(args.redis, "--redis")
+        for line in preflight.missing_tools(["redis-server"]):
+            errors.print(f"warning: {line} The Redis-restart case will fail.", markup=False)
 
 
 async def _transports(args: argparse.Namespace) -> int:

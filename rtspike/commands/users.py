@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"dev seed: {len(rows)} users, password '{DEV_PASSWORD}' for all")
     for col in ("login", "role", "lga_id", "id"):
-        table.add_column(col)
+        # ids are copied into requests: never truncated, whatever the terminal width
+        table.add_column(col, min_width=36, no_wrap=True) if col == "id" else table.add_column(col)
     for r in rows:
         table.add_row(r["login"], r["role"], r["lga_id"], r["id"])
     console.print(table)
