@@ -108,14 +108,15 @@ class Risk:
     note: str = ""
 
 
-def gate_trigger(results: list[GateResult]) -> Check:
+def gate_trigger(run: Run, results: list[GateResult]) -> Check:
     """A gate with an upper limit as a trigger: the margin is how far each transport's deciding
     figure sits inside the limit."""
     gate = results[0].gate
     figs = {
         r.transport: Figure(r.value if r.status != Status.NOT_MEASURED else None) for r in results
     }
-    out = Check(f"{gate.name} no longer holds", gate.limit, "", gate.op, figs)
+    unit = str(run.catalog.get((gate.scenario, gate.metric), {}).get("unit", ""))
+    out = Check(f"{gate.name} no longer holds", gate.limit, unit, gate.op, figs)
     for r in results:
         out.verdicts[r.transport] = str(r.status)
         out.margins[r.transport] = gate.limit / r.value if r.value else None
@@ -178,12 +179,18 @@ def adr_context(
     verdict: Verdict,
     weights: Mapping[str, float],
     labels: Mapping[str, str],
-    totals: Mapping[str, float | None],
+    totals: Mapping[str, str],
     lines: Mapping[str, int],
     spec_path: Path = SPEC,
 ) -> dict[str, Any]:
+    """``totals``: each transport's combined total as the verdict shows it (with its interval)."""
     spec = load_spec(spec_path)
-    created = str(run.manifest.get("created") or run.manifest.get("started") or "")
+    created = str(
+        run.manifest.get("finished_at")
+        or run.manifest.get("started_at")
+        or run.manifest.get("created")
+        or ""
+    )
     options = [{**o, "total": totals.get(o["transport"])} for o in spec["options"]]
     criteria = exit_criteria(verdict)
     upper = [
@@ -206,7 +213,7 @@ def adr_context(
             "risks": risks(run, spec),
             "validation": criteria,
             "validation_extra": spec["validation_extra"],
-            "triggers": [gate_trigger(r) for r in upper]
+            "triggers": [gate_trigger(run, r) for r in upper]
             + [check(run, t, "trigger") for t in spec["triggers"]],
             "triggers_unmeasured": spec["triggers_unmeasured"],
         }
