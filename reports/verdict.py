@@ -294,7 +294,9 @@ def deciding_layer(views: dict[Layer, LayerView], outcome: Outcome) -> str:
     def said(v: LayerView) -> str:
         if v.leader is None:
             return "no evidence"
-        if v.separated or len(v.ranked) == 1:
+        if len(v.ranked) == 1:
+            return f"{v.leader} is the only candidate"
+        if v.separated:
             return f"{v.leader} leads, separated ({v.beats_runner_up:.0%} over the next)"
         return f"too close to call ({', '.join(v.leaders or v.ranked[:2])})"
 

@@ -16,3 +16,12 @@ async def test_burst_is_fully_delivered_and_costed(transport: str, tmp_path: Pat
     assert result["delivered"] == result["expected"] == 800
     assert result["wall_per_s"] > 0
     assert result["server_us"] > 0, "the server's CPU time was not measured"
+
+
+async def test_bursts_cost_each_burst_apart(tmp_path: Path) -> None:
+    """Split into bursts, each waited for until delivered: one CPU-per-delivery figure per
+    burst (the repeats the report's interval comes from), and still every delivery counted."""
+    result = await measure("ws", connections=20, messages=40, workdir=tmp_path, bursts=4)
+    assert result["delivered"] == result["expected"] == 800
+    each = result["server_us_each"]
+    assert len(each) == 4 and all(us > 0 for us in each)
