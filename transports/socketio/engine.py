@@ -24,8 +24,11 @@ from typing import Any
 
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
+from rtspike.transports.core.errors import CloseCode
+
 SEND_BUFFER_BYTES = 64 * 1024
 WRITER_ATTR = "rtspike_writer"
+ON_ERROR_ATTR = "rtspike_on_error"
 _CONNECT_PREFIX = "40"
 
 
@@ -134,7 +137,19 @@ class TaggedWebSocket(eio_aiohttp.WebSocket):
         if transport is not None and eio_socket is not None:
             self.writer = DirectWriter(transport, request.protocol)  # type: ignore[union-attr]
             setattr(eio_socket, WRITER_ATTR, self.writer)
-        return await super().__call__(environ)
+        try:
+            return await super().__call__(environ)
+        except Exception as exc:
+            # Engine.IO lets a packet it cannot decode end its loop with an exception; on an
+            # upgraded socket that must become a close code, never an HTTP 500.
+            sock = self._sock
+            if sock is None or not sock.prepared:
+                raise
+            report = getattr(self.server, ON_ERROR_ATTR, None)
+            if report is not None:
+                report(exc)
+            await sock.close(code=int(CloseCode.PROTOCOL_ERROR), message=b"undecodable packet")
+            return sock
 
     async def send(self, message: str | bytes) -> None:
         if self.writer is None:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,26 @@ from rtspike.transports.core.errors import AppError, ErrorCode
 NAMESPACE = "/"
 # A callback that counts and logs a refusal (the hub's bad_frame, within the log budget).
 Reporter = Callable[[AppError, Any], None]
+
+
+class SafeJson:
+    """The json module python-socketio and python-engineio decode packets with, except that a
+    nesting deeper than the interpreter's recursion limit is a ``ValueError`` (what both
+    libraries treat as an undecodable packet) instead of a ``RecursionError`` that would end
+    the whole session."""
+
+    JSONDecodeError = json.JSONDecodeError
+
+    @staticmethod
+    def dumps(obj: Any, *args: Any, **kwargs: Any) -> str:
+        return json.dumps(obj, *args, **kwargs)
+
+    @staticmethod
+    def loads(s: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return json.loads(s, *args, **kwargs)
+        except RecursionError:
+            raise ValueError("nested too deep") from None
 
 
 def _is_connect(data: Any) -> bool:

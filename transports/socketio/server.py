@@ -29,7 +29,7 @@ from rtspike.transports.core.logging import get_logger
 from rtspike.transports.server.http import internal_error_fields
 from rtspike.transports.socketio import engine
 from rtspike.transports.socketio.connection import TRANSPORT, PacketCache, SioConnection
-from rtspike.transports.socketio.guard import GuardedServer
+from rtspike.transports.socketio.guard import GuardedServer, SafeJson
 
 log = get_logger("rtspike.socketio")
 
@@ -62,6 +62,7 @@ class SocketIOServer:
             # One packet (or polling payload) at most twice a frame, as on the raw ws.
             max_http_buffer_size=2 * (s.max_message_bytes + 4096),
             connect_timeout_s=s.auth_timeout_s,
+            json=SafeJson,
             async_handlers=False,
             logger=False,
             engineio_logger=False,
@@ -76,12 +77,21 @@ class SocketIOServer:
         self.sio.on(EVENT_SEND, self._on_send)
         self.sio.on("*", self._on_other)
         self.sio.report = self._report
+        setattr(self.sio.eio, engine.ON_ERROR_ATTR, self._undecodable)
 
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app, socketio_path=PATH.strip("/"))
         app[SIO_KEY] = self
         app.on_shutdown.append(self._shutting_down)
         app.on_cleanup.append(self._cleanup)
+
+    def _undecodable(self, exc: Exception) -> None:
+        error = AppError(
+            ErrorCode.VALIDATION_ERROR,
+            "Engine.IO packet could not be decoded",
+            details={"reason": type(exc).__name__},
+        )
+        self.hub.bad_frame(TRANSPORT, error)
 
     def _report(self, exc: AppError, sid: str | None) -> None:
         conn = self.conns.get(sid) if sid is not None else None
