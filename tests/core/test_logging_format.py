@@ -18,7 +18,8 @@ class Terminal(io.StringIO):
 @pytest.fixture(autouse=True)
 def _restore():
     yield
-    configure_logging("WARNING")
+    # back to what tests/conftest.py configures: later tests assert on info lines
+    configure_logging("DEBUG")
 
 
 def test_a_pipe_gets_json_with_secrets_masked(monkeypatch: pytest.MonkeyPatch) -> None:
