@@ -45,10 +45,17 @@ def check_redis(url: str, flag: str = "--redis") -> None:
 
 # binary -> (what needs it, how to get it)
 TOOLS: dict[str, tuple[str, str]] = {
-    "node": ("the bundle scenario and the Node client", "install Node.js 20 (apt install nodejs)"),
-    "chromium": ("the browser tests and the bundle probe", "apt install chromium"),
-    "nginx": ("the multinode scenario's sticky load balancer", "apt install nginx"),
+    "node": ("the Node peers and the browser bundles", "install Node.js 20 (apt install nodejs)"),
+    "chromium": ("the native-client scenario and the browser tests", "apt install chromium"),
+    "nginx": ("the proxy scenario", "apt install nginx (scripts/ensure-nginx.sh)"),
     "redis-server": ("the Redis-restart case", "apt install redis-server"),
+}
+
+
+# scenario -> the binaries it runs (it reports "not measured" without them)
+TOOLS_OF_SCENARIO: dict[str, tuple[str, ...]] = {
+    "native": ("chromium",),
+    "proxy": ("nginx",),
 }
 
 

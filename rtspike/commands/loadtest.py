@@ -17,7 +17,6 @@ import math
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -260,7 +259,7 @@ def run_headless(args: argparse.Namespace, transport: str, out: Path) -> int:
         code = proc.wait()
     finally:
         if proc is not None:
-            terminate(proc, signal.SIGINT)
+            terminate(proc)  # SIGTERM: Locust writes its stats; quiet even mid-import
         servers.stop()
     hdr_path = folder / "locust_hdr.json"
     summary: dict[str, Any] = json.loads(hdr_path.read_text()) if hdr_path.exists() else {}
@@ -314,7 +313,7 @@ def run_web_ui(args: argparse.Namespace, transports: list[str]) -> int:
         return 0
     finally:
         if proc is not None:
-            terminate(proc, signal.SIGINT)
+            terminate(proc)  # SIGTERM: Locust writes its stats; quiet even mid-import
         servers.stop()
 
 

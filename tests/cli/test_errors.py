@@ -83,3 +83,14 @@ def test_debug_shows_the_traceback(flag: str, tmp_path: Path) -> None:
     weights = tmp_path / "w.toml"
     weights.write_text("[criteria.a]\nweight = 0\n")
     assert "Traceback" in rtspike(flag, "report", "--weights", str(weights)).stderr
+
+
+def test_a_missing_tool_is_one_line_naming_what_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rtspike import preflight
+
+    monkeypatch.setattr(preflight.shutil, "which", lambda name: None)
+    [line] = preflight.missing_tools(["nginx"])
+    assert line == (
+        "nginx is not installed (the proxy scenario needs it): "
+        "apt install nginx (scripts/ensure-nginx.sh)."
+    )
