@@ -92,3 +92,35 @@ async def test_missing_bundle_says_how_to_build(
     assert body["error"]["code"] == "NOT_FOUND"
     assert "make web" in body["error"]["message"]
     assert body["error"]["details"]["bundle"] == "sse.js"
+
+
+def test_react_hook_entry_builds_with_esbuild(tmp_path: Path) -> None:
+    """The hook bundles from source with the project's esbuild (not just a stale dist/)."""
+    import subprocess
+
+    web = demo.DIST.parent
+    esbuild = web / "node_modules" / ".bin" / "esbuild"
+    if not esbuild.exists():
+        pytest.fail("esbuild missing: run `make web` (npm ci in transports/web)")
+    out = tmp_path / "react-ws.js"
+    done = subprocess.run(
+        [
+            str(esbuild),
+            "src/react-ws.jsx",
+            "--bundle",
+            "--minify",
+            "--jsx=automatic",
+            '--define:process.env.NODE_ENV="production"',
+            f"--outfile={out}",
+            "--log-level=warning",
+        ],
+        cwd=web,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "useRealtimeConnection" not in text  # minified: names gone, the code is there
+    assert "/realtime/ws" in text and "18.3.1" in text
