@@ -193,3 +193,18 @@ def test_why_compares_the_winner_with_the_runner_up(make_run: MakeRun) -> None:
     text = text_of(render_html(run, load_rubric()))
     assert "Why ws over sse" in text
     assert "Leads on Bundle size impact (5.00 vs sse 2.00)" in text
+
+
+def test_gates_never_enter_a_mean_and_none_eligible_means_no_winner(
+    make_run: MakeRun, results_dir: Path
+) -> None:
+    rubric = load_rubric()
+    clean = decide(load_run(results_dir), rubric)
+    leaks = {("isolation", "leaks", "", t): [0, 0, 0, 0, 2] for t in TRANSPORTS}
+    run = load_run(make_run("leaky", repeats=leaks))
+    v = decide(run, rubric)
+    for layer in Layer:
+        assert v.layers[layer].totals == clean.layers[layer].totals  # the leak is not a score
+    assert v.eligible == [] and v.outcome == Outcome.NO_WINNER
+    assert "no transport passes every gate" in v.reasons
+    assert "No transport is eligible" in text_of(render_html(run, rubric))
