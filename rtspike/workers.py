@@ -21,6 +21,7 @@ import time
 from types import FrameType
 
 from rtspike.preflight import PreflightError
+from rtspike.scenarios.processes import die_with_parent_hook
 from rtspike.transports.core.settings import Settings
 
 MAX_WORKERS = 64
@@ -66,7 +67,11 @@ def run_pool(argv: list[str], workers: int, env: dict[str, str] | None = None) -
     """Start ``workers`` copies of ``rtspike <argv>``, wait; 0 on a clean stop (SIGTERM or
     Ctrl-C), else the exit code of the first worker that died. ``env``: added to ours."""
     child_env = {**os.environ, **(env or {})}
-    procs = [subprocess.Popen(worker_command(argv), env=child_env) for _ in range(workers)]
+    hook = die_with_parent_hook()  # a SIGKILLed pool leaves no worker on the port
+    procs = [
+        subprocess.Popen(worker_command(argv), env=child_env, preexec_fn=hook)
+        for _ in range(workers)
+    ]
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     code = 0
     try:
