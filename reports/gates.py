@@ -7,6 +7,7 @@ it, and a transport that fails any gate is not eligible for the recommendation.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -89,6 +90,10 @@ def evaluate_gate(run: Run, gate: Gate, transport: str) -> GateResult:
     mask = (m["transport"] == transport) & (m["metric"] == gate.metric)
     if gate.scenario != "*":
         mask &= m["scenario"] == gate.scenario
+    if gate.exclude:
+        mask &= ~m["scenario"].isin(gate.exclude)
+    if gate.case != "*":
+        mask &= m["case"].map(lambda c: fnmatch.fnmatchcase(str(c), gate.case))
     rows = m[mask & m["value"].map(math.isfinite)]
     valid = rows[rows["valid"]]
     if valid.empty:

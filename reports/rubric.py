@@ -61,6 +61,8 @@ class Gate:
     rationale: str
     source: str = ""
     over: str = "worst"  # "worst" | "median"
+    case: str = "*"  # fnmatch pattern on the case ("ours/*": only our client's rows)
+    exclude: tuple[str, ...] = ()  # scenarios a "*" gate leaves out
 
     def passes(self, value: float) -> bool:
         return OPERATORS[self.op](value, self.limit)
@@ -68,6 +70,10 @@ class Gate:
     @property
     def text(self) -> str:
         where = "every scenario" if self.scenario == "*" else self.scenario
+        if self.exclude:
+            where += f" but {', '.join(self.exclude)}"
+        if self.case != "*":
+            where += f" [{self.case}]"
         return f"{self.metric} {self.op} {self.limit:g} ({where})"
 
 
@@ -155,6 +161,8 @@ def _gate(path: Path, g: dict[str, Any]) -> Gate:
         str(g.get("rationale", "")),
         str(g.get("source", "")),
         over,
+        str(g.get("case", "*")),
+        tuple(str(x) for x in g.get("exclude", ())),
     )
 
 

@@ -9,9 +9,12 @@ the transport) is measured next to every transport's native variants.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 OURS = "ours"
+DETECT = ("down", "final", "error")
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,58 @@ class ClientLog:
     def duplicated(self) -> int:
         ids = [c for _, c in self.got]
         return len(ids) - len(set(ids))
+
+
+@dataclass
+class Figures:
+    """One (variant, fault)'s repeats: detection and recovery times with whether each
+    happened inside the window (else the value is the window: a lower bound), and counts."""
+
+    detect: list[float]
+    detect_ok: list[bool]
+    recovered: list[float]
+    recovered_ok: list[bool]
+    lost: list[float]
+    duplicated: list[float]
+    delivered: list[float]
+    detect_note: str = ""
+    recovered_note: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        logs: list[ClientLog],
+        acked_ms: dict[str, float],
+        fault: str,
+        window_s: float,
+        p: dict[str, Any],
+    ) -> Figures:
+        acked = set(acked_ms)
+        fig = cls([], [], [], [], [], [], [])
+        for log in logs:
+            seen = log.first(DETECT, log.fault_ms)
+            if fault == "blackhole" and seen is not None and seen > log.end_ms:
+                seen = None  # the network came back first: never detected while blackholed
+            fig.detect.append((seen - log.fault_ms) / 1000 if seen is not None else window_s)
+            fig.detect_ok.append(seen is not None)
+            back = log.recovered_at(acked_ms)
+            fig.recovered.append((back - log.end_ms) / 1000 if back is not None else p["window_s"])
+            fig.recovered_ok.append(back is not None)
+            fig.lost.append(float(log.lost(acked)))
+            fig.duplicated.append(float(log.duplicated()))
+            fig.delivered.append(float(len(log.ids)))
+        n = len(logs)
+        if missed := fig.detect_ok.count(False):
+            fig.detect_note = f"{missed} of {n} never detected within {window_s:g} s"
+        if failed := fig.recovered_ok.count(False):
+            fig.recovered_note = f"{failed} of {n} did not recover within {p['window_s']:g} s"
+        return fig
+
+    @property
+    def rank(self) -> tuple[float, float, float]:
+        """Best first: recovered most often, then lost least, then back soonest."""
+        return (
+            -sum(self.recovered_ok),
+            statistics.median(self.lost),
+            statistics.median(self.recovered),
+        )

@@ -126,12 +126,17 @@ class Results:
         valid: Iterable[bool] | None = None,
         note: str = "",
         bound: str = "",
+        bounds: Iterable[str] | None = None,
     ) -> MetricRow:
-        """One row per repeat plus the summary row (median, spread) that the report scores."""
+        """One row per repeat plus the summary row (median, spread) that the report scores.
+        ``bounds`` marks single repeats (a timeout among measurements); the summary carries
+        the first one."""
         flags = list(valid) if valid is not None else [True] * len(values)
-        for i, (v, ok) in enumerate(zip(values, flags, strict=True)):
+        each = list(bounds) if bounds is not None else [bound] * len(values)
+        bound = bound or next((b for b in each if b), "")
+        for i, (v, ok, b) in enumerate(zip(values, flags, each, strict=True)):
             self.metrics.append(
-                MetricRow(scenario, transport, metric, v, unit, case, i, None, ok, note, bound)
+                MetricRow(scenario, transport, metric, v, unit, case, i, None, ok, note, b)
             )
         good = [v for v, ok in zip(values, flags, strict=True) if ok] or values
         summary = MetricRow(

@@ -9,7 +9,7 @@ one transport leak, repeats disagree, a case time out, a figure capped, or a sce
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -199,6 +199,19 @@ def build_results(
 
 
 MakeRun = Callable[..., Path]
+
+
+HAND_WORKED_WEIGHTS = Path(__file__).with_name("hand_worked_weights.toml")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hand_worked_weights() -> Iterator[None]:
+    """The expected scores were worked out against this rubric; the default one moves on."""
+    from rtspike.reports import rubric
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rubric, "DEFAULT_WEIGHTS", HAND_WORKED_WEIGHTS)
+        yield
 
 
 @pytest.fixture

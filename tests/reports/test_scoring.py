@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rtspike.reports.loader import ResultsError, load_run, newest_run
-from rtspike.reports.rubric import RubricError, Tag, load_rubric
+from rtspike.reports.rubric import DEFAULT_WEIGHTS, RubricError, Tag, load_rubric
 from rtspike.reports.scoring import (
     Kind,
     Layer,
@@ -36,7 +36,7 @@ def test_weighted_total_renormalises_over_scored_criteria() -> None:
 
 
 def test_default_rubric_follows_the_schema() -> None:
-    rubric = load_rubric()
+    rubric = load_rubric(DEFAULT_WEIGHTS)
     keys = [r.key for r in rubric.rules]
     assert len(keys) == len(set(keys)), "no input in two criteria"
     timed = ("_p99_ms", "_p95_ms")
@@ -44,7 +44,12 @@ def test_default_rubric_follows_the_schema() -> None:
     assert latency_inputs <= {"latency", "bidirectional"}
     gated = {(g.scenario, g.metric) for g in rubric.gates}
     assert {("isolation", "leaks"), ("*", "lost"), ("*", "duplicated")} <= gated
-    assert not [r for r in rubric.rules if r.metric in {"leaks", "lost", "duplicated"}]
+    # losses are gates, except those of a library measured without our client (native)
+    scored_losses = [r for r in rubric.rules if r.metric in {"leaks", "lost", "duplicated"}]
+    assert all(r.scenario == "native" and r.case == "native/server_kill" for r in scored_losses)
+    ours = [g for g in rubric.gates if g.case == "ours/*"]
+    assert {(g.scenario, g.metric) for g in ours} >= {("native", "lost"), ("native", "duplicated")}
+    assert all(set(g.exclude) == {"native", "proxy"} for g in rubric.gates if g.scenario == "*")
     assert all(f.url.startswith("https://") and f.section and f.version for f in rubric.facts)
     assert {r.tag for r in rubric.rules} == {Tag.PROTOCOL, Tag.SERVER}
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from rtspike.reports.loader import load_run
+from rtspike.reports.rubric import load_rubric
+from rtspike.reports.scoring import build_matrix
 from rtspike.scenarios import browser
 from rtspike.scenarios.nativeclients import OURS, variants
 from rtspike.scenarios.runner import run_bench
@@ -67,7 +70,7 @@ def test_resilient_js_loses_and_duplicates_nothing(
     for fault in FAULTS:
         assert float(got[f"{OURS}/{fault}", "lost"]["value"]) == 0, fault
         assert float(got[f"{OURS}/{fault}", "duplicated"]["value"]) == 0, fault
-        assert got[f"{OURS}/{fault}", "time_to_recovered_s"]["valid"] == "True", fault
+        assert got[f"{OURS}/{fault}", "time_to_recovered_s"]["bound"] == "", fault  # recovered
 
 
 @pytest.mark.parametrize("transport", registry.names())
@@ -76,9 +79,10 @@ def test_blackhole_detected_or_reported_never_detected(
 ) -> None:
     for r in rows(folders[transport], "metrics.csv"):
         if r["case"].endswith("/blackhole") and r["metric"] == "time_to_detect_s":
-            if r["valid"] == "True":
+            if r["bound"] == "":
                 assert 0 <= float(r["value"]) <= 3.0  # the tiny blackhole lasts 3 s
-            elif r["repeat"] == "-1":
+            else:  # a lower bound: scored as a failure, and said so
+                assert r["bound"] == "at_least" and float(r["value"]) == 3.0
                 assert "never detected within 3 s" in r["note"]
 
 
@@ -88,3 +92,13 @@ def test_what_cannot_reconnect_is_recorded_as_such(folders: dict[str, Path]) -> 
     ws, sse = summaries(folders["ws"]), summaries(folders["sse"])
     assert ws["plain/server_kill", "recovered_without_app_code"]["value"] == "0.0"
     assert sse["ticket/server_kill", "recovered_without_app_code"]["value"] == "0.0"
+
+
+def test_report_cells_show_native_figures_next_to_ours(folders: dict[str, Path]) -> None:
+    got = summaries(folders["ws"])
+    for fault in FAULTS:
+        assert "best: " in got[f"native/{fault}", "time_to_recovered_s"]["note"]
+    matrix = build_matrix(load_run(folders["ws"]), load_rubric())
+    cell = matrix.cells["reconnect", "ws"]
+    assert {e.scenario for e in cell.evidence if e.scenario} >= {"native"}
+    assert any(e.case == "native/server_kill" for e in cell.evidence)

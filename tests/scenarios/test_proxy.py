@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from rtspike.reports.loader import load_run
+from rtspike.reports.rubric import load_rubric
+from rtspike.reports.scoring import build_matrix
 from rtspike.scenarios import browser, nginx
 from rtspike.scenarios.nativeclients import OURS, VARIANTS
 from rtspike.scenarios.runner import run_bench
@@ -93,3 +96,9 @@ def test_socketio_polling_needs_sticky_sessions(folders: dict[str, Path]) -> Non
         pytest.skip("needs redis-server")
     got = summaries(folders["socketio"])
     assert float(got["default/round_robin", "sticky_success_rate"]["value"]) < 1.0
+
+
+def test_infra_cell_shows_the_proxy_figures(folders: dict[str, Path]) -> None:
+    matrix = build_matrix(load_run(folders["sse"]), load_rubric())
+    measured = {e.metric for e in matrix.cells["infra_fit", "sse"].evidence if e.scenario}
+    assert {"config_lines", "origin_connected"} <= measured
