@@ -199,3 +199,65 @@ async def test_a_flood_of_bad_frames_logs_one_summary(transport: str, tmp_path: 
     finally:
         await harness.aclose()
         await node.server.close()
+
+
+async def test_an_internal_error_after_the_handshake_is_a_structured_error(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure inside the server during a send or a connect reaches the client in its
+    transport's error shape (never an HTTP response on an upgraded socket), is logged once at
+    error level without its message, and the server keeps serving."""
+    from structlog.testing import capture_logs
+
+    hub = harness.nodes[0].hub
+    sup = await harness.connect(SUP1)
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom-secret-detail")
+
+    real_send, real_attach = hub.send, hub.attach
+    with capture_logs() as logs:
+        monkeypatch.setattr(hub, "send", broken)
+        with pytest.raises(AppError) as sent:
+            await sup.client.send(send("x", 900))
+        assert sent.value.code is ErrorCode.INTERNAL
+        monkeypatch.setattr(hub, "send", real_send)
+        monkeypatch.setattr(hub, "attach", broken)
+        rec = harness.new_client(EN1)
+        try:
+            await rec.client.connect(await harness.token(EN1))
+        except AppError as exc:
+            code = exc.code
+        else:  # SSE: the stream had started, so the failure is its last event
+            await rec.wait_closed(timeout=5.0)
+            code = rec.client.close_error
+        assert code in (ErrorCode.INTERNAL, ErrorCode.TRANSPORT_UNAVAILABLE)
+        monkeypatch.setattr(hub, "attach", real_attach)
+    errors = [x for x in logs if x["log_level"] == "error"]
+    assert len(errors) == 2, errors
+    assert "boom-secret-detail" not in json.dumps(logs, default=str)
+    assert all(x["error"] == "RuntimeError" for x in errors)
+    await still_serving(harness, "after-internal-errors")
+
+
+async def test_the_absolute_session_limit_closes_live_connections(
+    transport: str, tmp_path: Path
+) -> None:
+    """No token outlives its session, so a live connection ends at the absolute limit even if
+    its access token would have lasted longer; refreshing then needs a new login."""
+    settings = contract_settings(tmp_path / "n", session_absolute_s=1.5, session_inactivity_s=1.5)
+    node = await start_node(settings, transport)
+    harness = Harness(transport, [node])
+    try:
+        pair = await harness.login(EN1)
+        assert pair["expires_in"] <= 1.51
+        rec = await harness.connect(EN1, token=pair["access_token"])
+        assert await rec.wait_closed(timeout=5.0) == 4001
+        r = await harness.rest(
+            "POST", "/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
+        assert r.status_code == 401 and r.json()["error"]["code"] == "SESSION_EXPIRED"
+        assert node.hub.connection_count == 0
+    finally:
+        await harness.aclose()
+        await node.server.close()

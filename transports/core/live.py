@@ -170,7 +170,7 @@ class LiveRegistry:
                 same = close_code_for(exc.code) is CloseCode.TOKEN_EXPIRED
                 self._revoked(att, exc.code if same else ErrorCode.TOKEN_REVOKED, "recheck")
             except Exception as exc:
-                log.error("realtime.recheck_failed", error=str(exc))
+                log.error("realtime.recheck_failed", error=type(exc).__name__)
 
     def flush_metrics(self) -> None:
         """Deliveries are counted in plain ints on the hot path; publish them on scrape."""
@@ -232,7 +232,7 @@ class LiveRegistry:
             log.error(
                 "realtime.catch_up_failed",
                 transport=att.conn.transport,
-                error=str(exc),
+                error=type(exc).__name__,
                 **att.conn.principal.log_fields(),
             )
             self._end(att, AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Catch-up failed; reconnect."))

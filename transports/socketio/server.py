@@ -224,7 +224,7 @@ class SocketIOServer:
             log.info(
                 "realtime.close_failed",
                 transport=TRANSPORT,
-                error=str(exc),
+                error=type(exc).__name__,
                 **conn.principal.log_fields(),
             )
         await asyncio.sleep(SHUTDOWN_GRACE_S if self._stopping else CLOSE_GRACE_S)

@@ -110,10 +110,11 @@ class WsEndpoint:
                 log.error(
                     "realtime.attach_failed",
                     transport=NAME,
-                    error=str(exc),
+                    **internal_error_fields(exc),
                     **principal.log_fields(),
                 )
-                conn.close(AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Server busy; reconnect."))
+                busy = AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Server busy; reconnect.")
+                await self._refuse(ws, busy, logged=True)
                 return
             conn.send_frame(
                 encode(
@@ -252,6 +253,15 @@ class WsEndpoint:
             event = await self.hub.send(conn.principal, message, NAME)
         except AppError as exc:
             return error_frame(exc, rid)
+        except Exception as exc:
+            log.error(
+                "realtime.send_crashed",
+                transport=NAME,
+                **internal_error_fields(exc),
+                **conn.principal.log_fields(),
+            )
+            failed = AppError(ErrorCode.INTERNAL, "internal error; retry the send")
+            return error_frame(failed, rid)
         return ack_frame(event, rid)
 
     def _reply_error(

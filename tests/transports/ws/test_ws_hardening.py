@@ -122,3 +122,45 @@ async def test_an_unfinished_message_is_bounded(node: Node, harness: Harness) ->
         await asyncio.wait_for(ws.recv(), 5)
     assert info.value.rcvd is not None and info.value.rcvd.code == 1009
     await wait_until(lambda: node.hub.connection_count == 0, 5.0)
+
+
+@pytest.mark.parametrize(
+    "node", [{"max_connections_per_user": 50, "max_connections_per_session": 50}], indirect=True
+)
+async def test_unfinished_messages_on_many_connections_hold_little_memory(
+    node: Node, harness: Harness
+) -> None:
+    """40 connections each park an unfinished message just under the bound (2x the frame
+    limit, 40 KiB by default): the server holds at most that per connection."""
+    stop = asyncio.Event()
+    limit = 2 * (node.hub.settings.max_message_bytes + 4096)
+    chunk = "x" * 4096
+    token = await harness.token(SUP)
+    sockets: list[tuple[object, asyncio.Task[None]]] = []
+    before = rss_mib()
+
+    async def park(ws: object) -> None:
+        async def fragments():
+            for _ in range(limit // len(chunk) - 1):
+                yield chunk
+            await stop.wait()  # never finish the message
+            yield chunk
+
+        try:
+            await ws.send(fragments())  # type: ignore[attr-defined]
+        except ConnectionClosed:
+            pass
+
+    for _ in range(40):
+        ws = await raw(node)
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        assert (await recv_json(ws))["type"] == "ready"
+        sockets.append((ws, asyncio.create_task(park(ws))))
+    await asyncio.sleep(0.5)
+    grown = rss_mib() - before
+    assert grown < 16, f"RSS grew {grown:.1f} MiB for 40 unfinished messages"
+    assert node.hub.connection_count == 40
+    stop.set()
+    for ws, task in sockets:
+        task.cancel()
+        await ws.close()  # type: ignore[attr-defined]
