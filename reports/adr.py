@@ -174,6 +174,26 @@ def decision(verdict: Verdict) -> dict[str, Any]:
     }
 
 
+def missing_options(spec: Mapping[str, Any], transports: list[str]) -> list[str]:
+    """Transports measured in a run that ``adr.toml`` has no option for (the test suite checks
+    that every registered transport has one; a run may still hold others)."""
+    described = {o["transport"] for o in spec["options"]}
+    return [t for t in transports if t not in described]
+
+
+def placeholder_option(transport: str, total: float | None) -> dict[str, Any]:
+    """An option with its figures but no prose, so the record still names every candidate."""
+    unwritten = f"not written yet: add an [[options]] entry for {transport!r} to reports/adr.toml"
+    return {
+        "key": transport,
+        "transport": transport,
+        "title": f"{transport} (no decision-record prose)",
+        "switching": unwritten,
+        "cost": unwritten,
+        "total": total,
+    }
+
+
 def adr_context(
     run: Run,
     verdict: Verdict,
@@ -192,6 +212,7 @@ def adr_context(
         or ""
     )
     options = [{**o, "total": totals.get(o["transport"])} for o in spec["options"]]
+    options += [placeholder_option(t, totals.get(t)) for t in missing_options(spec, run.transports)]
     criteria = exit_criteria(verdict)
     upper = [
         list(row["results"].values())

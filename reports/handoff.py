@@ -116,5 +116,7 @@ def handoff_context(run: Run, winner: str | None) -> dict[str, Any]:
         "handoffs": found,
         "handoff": found.transports.get(winner) if winner else None,
         "handoff_order": order,
-        "handoff_names": {t: h.name for t, h in found.transports.items()},
+        # a transport without a hand-off entry (see handoff.toml) is still named by its key
+        "handoff_names": {t: t for t in run.transports}
+        | {t: h.name for t, h in found.transports.items()},
     }

@@ -3,7 +3,7 @@ computed over fewer criteria than the others'."""
 
 from __future__ import annotations
 
-from rtspike.reports import handoff, scoring
+from rtspike.reports import adr, handoff, scoring
 from rtspike.transports import registry
 
 
@@ -22,6 +22,12 @@ def test_every_registered_transport_has_its_handoff_entry() -> None:
 
 def test_a_transport_without_facts_is_reported() -> None:
     rubric = scoring.load_rubric()
-    missing = scoring.missing_facts(rubric, [*registry.names(), "newcomer"])
+    declared = sorted({f.transport for f in rubric.facts})
+    missing = scoring.missing_facts(rubric, [*declared, "newcomer"])
     assert missing and {t for _, t in missing} == {"newcomer"}
     assert {c for c, _ in missing} == {f.criterion for f in rubric.facts}
+
+
+def test_every_registered_transport_has_its_decision_record_option() -> None:
+    assert adr.missing_options(adr.load_spec(), registry.names()) == []
+    assert adr.missing_options(adr.load_spec(), ["newcomer"]) == ["newcomer"]

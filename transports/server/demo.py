@@ -12,6 +12,7 @@ still loads and the static route answers a JSON error that says how to build the
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -25,7 +26,8 @@ from rtspike.transports.core.errors import AppError, ErrorCode
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 PAGE = WEB_DIR / "demo.html"
 REACT_PAGE = WEB_DIR / "react.html"
-DIST = WEB_DIR / "dist"
+DIST = Path(os.environ.get("RTSPIKE_WEB_DIST") or WEB_DIR / "dist")
+"""Build output; ``RTSPIKE_WEB_DIST`` points elsewhere (scripts/build-web.sh honours it too)."""
 BASELINE = "baseline"
 PROBES = ("probe",)
 """Measurement pages' bundles (the native-client probe): served, never part of the size table."""

@@ -6,11 +6,13 @@
 import { build } from "esbuild";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 
 // The entries come from the transport registry: scripts/build-web.sh writes entries.json
 // (`python -m rtspike.transports.server.demo`): {bundle: {src, baseline}}.
 const ENTRIES_FILE = process.env.RTSPIKE_WEB_ENTRIES || "entries.json";
 const DIST = process.env.RTSPIKE_WEB_DIST || "dist";
+const NODE_MODULES = resolve("node_modules");
 if (!existsSync(ENTRIES_FILE)) {
   console.error(`${ENTRIES_FILE} is missing: build with scripts/build-web.sh (it asks the registry)`);
   process.exit(1);
@@ -37,6 +39,7 @@ for (const [name, entry] of [...Object.entries(ENTRIES), ...Object.entries(PROBE
   const outfile = `${DIST}/${name}.js`;
   await build({
     entryPoints: [entry.src],
+    nodePaths: [NODE_MODULES], // entries may live outside this folder (a transport's own)
     bundle: true,
     minify: true,
     format: "iife",

@@ -5,12 +5,14 @@ import { ApiError, TransportError, errorFromPayload, withTimeout } from "../resi
 const CONNECT_TIMEOUT_MS = 10_000;
 const SEND_TIMEOUT_MS = 5_000;
 
-export function createWsTransport(baseUrl = location.origin) {
-  const wsUrl = baseUrl.replace(/^http/, "ws") + "/realtime/ws";
+// `as` serves the same protocol under another registered name and path (a copy of the adapter).
+export function createWsTransport(baseUrl = location.origin, _api = null, as = {}) {
+  const { name = "ws", label = "WebSocket", path = "/realtime/ws" } = as;
+  const wsUrl = baseUrl.replace(/^http/, "ws") + path;
   return {
-    name: "ws",
-    label: "WebSocket",
-    probeUrl: `${baseUrl}/realtime/ws`,
+    name,
+    label,
+    probeUrl: `${baseUrl}${path}`,
     connect: ({ token, cursor, onEvent, onClose }) =>
       new Promise((resolve, reject) => {
         const ws = new WebSocket(wsUrl);

@@ -1,0 +1,35 @@
+"""A throwaway fourth transport, "wsx": the ws adapter served again under another name and path.
+
+It exists to prove that adding a transport is its own package plus one registry line: the
+tests register it with ``RTSPIKE_EXTRA_TRANSPORTS=wsx=tests.fourth`` (the registry's plugin
+hook, which reaches subprocesses too) and nothing else in the tree is edited. Every part is
+the ws adapter's own code: the server and client modules are re-executed under this package
+with their name and path replaced, the lean receiver and the Locust user are subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from rtspike.transports.ws import SPEC as WS
+
+__all__ = ["NAME", "PATH", "SPEC"]
+
+NAME = "wsx"
+PATH = "/realtime/wsx"
+HERE = Path(__file__).resolve().parent
+
+SPEC = replace(
+    WS,
+    name=NAME,
+    label="WebSocket copy",
+    paths=(PATH,),
+    mount="tests.fourth.server:mount",
+    client="tests.fourth.client:Client",
+    lean_receiver="tests.fourth.lean:LeanWsx",
+    lean_kind="lean aiohttp WebSocket client on the copy's path",
+    locust_user="tests.fourth.locust_user:WsxUser",
+    browser_entry=str(HERE / "wsx.js"),
+    react_entry=str(HERE / "react-wsx.jsx"),
+)
