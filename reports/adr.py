@@ -181,7 +181,7 @@ def missing_options(spec: Mapping[str, Any], transports: list[str]) -> list[str]
     return [t for t in transports if t not in described]
 
 
-def placeholder_option(transport: str, total: float | None) -> dict[str, Any]:
+def placeholder_option(transport: str, total: str | None) -> dict[str, Any]:
     """An option with its figures but no prose, so the record still names every candidate."""
     unwritten = f"not written yet: add an [[options]] entry for {transport!r} to reports/adr.toml"
     return {
