@@ -114,7 +114,9 @@ def scenarios(run: Run, text: dict[str, str]) -> list[Scenario]:
             }
         svgs: list[str | None] = []
         hist = run.histograms[run.histograms["scenario"] == name]
-        svgs.append(charts.latency_chart(hist, order, f"{name}: latency percentiles"))
+        cases = sorted(set(hist["case"].astype(str)) - {""}) if len(hist) else []
+        merged_cases = f" (cases merged: {', '.join(cases)})" if len(cases) > 1 else ""
+        svgs.append(charts.latency_chart(hist, order, f"{name}: latency percentiles{merged_cases}"))
         svgs += charts.series_charts(run.series[run.series["scenario"] == name], order, name)
         tl = run.timelines[run.timelines["scenario"] == name]
         for case, g in tl.groupby("case", sort=False):

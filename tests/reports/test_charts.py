@@ -105,3 +105,13 @@ def test_no_external_resource_anywhere(rendered: dict[str, Path]) -> None:
         assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
         assert not re.search(r"url\(\s*['\"]?(https?:)?//", html, re.I)
         assert "<script" not in html and "<link" not in html and "<img" not in html
+
+
+def test_every_transport_has_its_own_colour_marker_and_line() -> None:
+    order = ["socketio", "sse", "ws", "webtransport"]
+    looks = {
+        (charts.color(t, order), charts.marker(t, order), str(charts.linestyle(t, order)))
+        for t in order
+    }
+    assert len(looks) == len(order)
+    assert len({charts.color(t, order) for t in order}) == len(order)
