@@ -29,10 +29,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="baselines to run (default: every one this machine can)",
     )
     p.add_argument("--connections", type=int, default=1000, help="receivers (default 1000)")
-    p.add_argument("--messages", type=int, default=200, help="broadcasts in the burst")
+    p.add_argument("--messages", type=int, default=100, help="broadcasts in the burst (100)")
     p.add_argument("--rooms", type=int, default=10, help="open loop: rooms (default 10)")
     p.add_argument("--rate", type=float, default=50.0, help="open loop: broadcasts/s (50)")
-    p.add_argument("--seconds", type=float, default=8.0, help="open loop: measured seconds")
+    p.add_argument("--seconds", type=float, default=6.0, help="open loop: measured seconds (6)")
     p.add_argument("--warmup", type=float, default=2.0, help="open loop: discarded seconds")
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
     p.add_argument("--out", type=Path, default=None, help="results root (default ./reports/out)")

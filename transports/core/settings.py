@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     redis_prefix: str = Field("rtspike", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     max_message_bytes: int = Field(16 * 1024, ge=256, le=1024 * 1024)
     queue_bound: int = Field(1000, ge=1)
+    tune_process: bool = True
+    """`serve` freezes the started heap and shortens the GIL switch interval (server/tuning.py)."""
     max_inflight_sends: int = Field(16, ge=1, le=1024)
     """Sends one ws connection may have pending; its receive loop stops reading beyond."""
     send_rate_per_s: float = Field(50.0, gt=0)

@@ -121,17 +121,24 @@ class _Lane:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 outcomes = [(False, exc)] * len(jobs)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for (_, fut, loop), (ok, value) in zip(jobs, outcomes, strict=True):
-            loop.call_soon_threadsafe(_settle, fut, ok, value)
+            by_loop.setdefault(loop, []).append((fut, ok, value))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settled)
 
 
-def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if fut.done():
-        return
-    if ok:
-        fut.set_result(value)
-    else:
-        fut.set_exception(value)
+def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """One wake-up of the loop per batch (not per job): the batch's senders resume in the same
+    loop turn, so their fan-outs share one flush per socket, and the loop is woken (a
+    self-pipe write and a GIL hand-off) once instead of once per message."""
+    for fut, ok, value in settled:
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
 
 
 class SqliteWorker:

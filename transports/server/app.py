@@ -12,7 +12,7 @@ from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.runtime import build_hub
 from rtspike.transports.core.settings import Settings
-from rtspike.transports.server import demo, faults
+from rtspike.transports.server import demo, faults, tuning
 from rtspike.transports.server.api import add_routes
 from rtspike.transports.server.http import HUB_KEY, error_middleware
 
@@ -64,6 +64,8 @@ def serve(
 ) -> None:
     """``reuse_port``: one of several worker processes listening on the same port."""
     app = build_app(settings, transports)
+    if settings.tune_process:
+        tuning.tune(app)
     web.run_app(
         app,
         host=host,
