@@ -80,6 +80,12 @@ class Check:
     verdicts: dict[str, str] = field(default_factory=dict)
     margins: dict[str, float | None] = field(default_factory=dict)
 
+    @property
+    def higher(self) -> bool:
+        """A floor (e.g. connections held): a figure below it was not reached by this run's
+        profile, which is not the same as the limit being broken."""
+        return self.op == ">="
+
 
 def check(run: Run, row: Mapping[str, Any], text_key: str) -> Check:
     found = figures(run, str(row["scenario"]), str(row["metric"]), row.get("case"))
