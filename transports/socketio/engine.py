@@ -29,6 +29,7 @@ from rtspike.transports.core.errors import CloseCode
 SEND_BUFFER_BYTES = 64 * 1024
 WRITER_ATTR = "rtspike_writer"
 ON_ERROR_ATTR = "rtspike_on_error"
+REPLY_BOUND_ATTR = "rtspike_reply_bound"
 _CONNECT_PREFIX = "40"
 
 
@@ -59,8 +60,9 @@ def limit_kernel_buffer(transport: Any) -> None:
 
 
 class DirectWriter:
-    def __init__(self, transport: Any, protocol: Any) -> None:
+    def __init__(self, transport: Any, protocol: Any, reply_bound: int = 1 << 30) -> None:
         self.transport = transport
+        self.reply_bound = reply_bound
         self.ready = False
         self.pending: deque[bytes] = deque()
         self.early: list[bytes] = []
@@ -97,7 +99,13 @@ class DirectWriter:
         return True
 
     def send_packet(self, encoded: str | bytes) -> None:
-        """Engine.IO's packets: never refused (bounded by the peer's own requests)."""
+        """Engine.IO's packets (acks, errors, pings): never refused, but a peer that sends
+        and never reads would queue them without end, so past ``reply_bound`` queued frames
+        its transport is cut (it is not reading: no error frame could reach it)."""
+        if len(self.pending) >= self.reply_bound:
+            if not self.transport.is_closing():
+                self.transport.abort()
+            return
         self.write(frame(encoded))
         if not self.ready and isinstance(encoded, str) and encoded.startswith(_CONNECT_PREFIX):
             self.ready = True
@@ -135,7 +143,8 @@ class TaggedWebSocket(eio_aiohttp.WebSocket):
         transport = getattr(request, "transport", None)
         eio_socket = getattr(self.handler, "__self__", None)
         if transport is not None and eio_socket is not None:
-            self.writer = DirectWriter(transport, request.protocol)  # type: ignore[union-attr]
+            bound = getattr(self.server, REPLY_BOUND_ATTR, 1 << 30)
+            self.writer = DirectWriter(transport, request.protocol, bound)  # type: ignore[union-attr]
             setattr(eio_socket, WRITER_ATTR, self.writer)
         try:
             return await super().__call__(environ)

@@ -50,9 +50,12 @@ def _is_connect(data: Any) -> bool:
 
 
 class GuardedServer(socketio.AsyncServer):
-    def __init__(self, *args: Any, connect_timeout_s: float, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, connect_timeout_s: float, reply_bound: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.connect_timeout_s = connect_timeout_s
+        self.reply_bound = reply_bound
         self.report: Reporter = lambda exc, sid: None
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
 
@@ -84,6 +87,13 @@ class GuardedServer(socketio.AsyncServer):
         return await super()._handle_eio_disconnect(eio_sid, *args)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> Any:
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None and sock.queue.qsize() >= self.reply_bound:
+            # Its replies are not leaving (it does not read, or its writer lags far behind):
+            # answering more would queue without end. Cut it; it is not reading anyway.
+            self.report(AppError(ErrorCode.SLOW_CONSUMER, "replies unread"), None)
+            await self.eio.disconnect(eio_sid)
+            return None
         try:
             return await super()._handle_eio_message(eio_sid, data)
         except Exception as exc:

@@ -62,6 +62,7 @@ class SocketIOServer:
             # One packet (or polling payload) at most twice a frame, as on the raw ws.
             max_http_buffer_size=2 * (s.max_message_bytes + 4096),
             connect_timeout_s=s.auth_timeout_s,
+            reply_bound=s.queue_bound,
             json=SafeJson,
             async_handlers=False,
             logger=False,
@@ -78,6 +79,7 @@ class SocketIOServer:
         self.sio.on("*", self._on_other)
         self.sio.report = self._report
         setattr(self.sio.eio, engine.ON_ERROR_ATTR, self._undecodable)
+        setattr(self.sio.eio, engine.REPLY_BOUND_ATTR, s.queue_bound)
 
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app, socketio_path=PATH.strip("/"))

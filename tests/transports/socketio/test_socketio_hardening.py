@@ -40,7 +40,7 @@ async def pong_until_closed(ws: ClientConnection, timeout: float) -> list[str]:
 
 @pytest.mark.parametrize("node", [{"auth_timeout_s": 1.0, "keepalive_s": 0.3}], indirect=True)
 async def test_an_engineio_session_that_never_connects_is_cut(node: Node) -> None:
-    sessions = [await open_session(node) for _ in range(10)]
+    sessions = [await open_session(node) for _ in range(5)]
     seen = await asyncio.gather(*(pong_until_closed(ws, 10.0) for ws in sessions))
     assert all("2" in s for s in seen), "the sessions were alive (pinged) until cut"
     sio = node.server.app[SIO_KEY].sio
@@ -97,3 +97,43 @@ async def test_an_undecodable_event_is_answered_and_logged_once(
     assert json.loads(reply[2:])[1]["error"]["code"] == "VALIDATION_ERROR"
     assert len([x for x in logs if x["event"] == "realtime.bad_frame"]) == 1
     await ws.close()
+
+
+@pytest.mark.parametrize("node", [{"queue_bound": 50}], indirect=True)
+async def test_a_client_that_never_reads_its_acks_is_cut(node: Node, harness: Harness) -> None:
+    import socket
+
+    from tests.memory import rss_mib
+
+    before = rss_mib()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    host, port = node.url.removeprefix("http://").split(":")
+    sock.connect((host, int(port)))
+    sock.setblocking(False)
+    ws = await connect(eio_url(node), sock=sock, compression=None)
+    await ws.recv()
+    await ws.send("40" + json.dumps({"token": await harness.token("sup.lga-01")}))
+    assert str(await asyncio.wait_for(ws.recv(), 5)).startswith("40")
+    ws.transport.pause_reading()
+    sent = 0
+    try:
+        for sent in range(1, 60_001):
+            await ws.send(f'42{sent}["nope",1]')  # an error event and an error ack each
+            await asyncio.sleep(0)  # the server runs in this process: let it keep up
+            if sent % 50 == 0 and node.hub.connection_count == 0:
+                break
+    except ConnectionClosed:
+        pass
+    for _ in range(100):
+        if node.hub.connection_count == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert node.hub.connection_count == 0, "the non-reading client was never cut"
+    assert sent < 60_000
+    grown = rss_mib() - before
+    assert grown < 32, (sent, grown)
+    enum = await harness.connect("enum.lga-01.001")
+    sup = await harness.connect("sup.lga-01")
+    await sup.client.send({"broadcast": True, "body": "fine", "client_msg_id": "f2"})
+    await enum.wait_for(1)
