@@ -6,6 +6,8 @@ reports/out/<run-id>/
   series.csv        curves: one row per point (fan-out capacity, RSS vs connections, ...)
   timelines.csv     reconnect timelines: state changes and message arrivals over time
   histograms.csv    HdrHistogram (microseconds), base64-encoded, one row per scenario/transport/case
+  handoff.json      the hand-off as measured: whole code excerpts, locked npm versions, test
+                    counts (scenarios/handoff.py, written by `rtspike bench`)
   report.html       rendered by `rtspike report` from the files above alone
 
 ``repeat`` is 0..n-1 for individual repeats and -1 for the summary row (median of repeats);
