@@ -19,8 +19,6 @@ from rtspike.scenarios.results import HistogramRow, Results
 from rtspike.transports.core.principal import Role, UserInfo
 from rtspike.transports.core.users import seed_users
 
-LATENCY_METRICS = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p999", "p999"), ("max", "max"))
-
 
 @dataclass
 class Context:

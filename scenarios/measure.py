@@ -10,7 +10,6 @@ generator and compared in another process on the same host agree.
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -71,12 +70,6 @@ def summary_ms(hist: HdrHistogram) -> dict[str, float]:
     return out
 
 
-def is_b64(text: str) -> bool:
-    try:
-        base64.b64decode(text, validate=True)
-    except ValueError:
-        return False
-    return True
 
 
 def schedule(rate_per_s: float, duration_s: float, start_ns: int) -> Iterator[int]:

@@ -175,12 +175,6 @@ class Results:
         self.metrics.append(row)
         return row
 
-    def extend(self, other: Results) -> None:
-        self.metrics += other.metrics
-        self.series += other.series
-        self.timelines += other.timelines
-        self.histograms += other.histograms
-
     def write(self, folder: Path, manifest: Mapping[str, Any]) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "manifest.json").write_text(

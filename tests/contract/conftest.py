@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from rtspike.transports import registry
 from rtspike.transports.clients.base import RealtimeClient
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.hub import Hub
+from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.users import DEV_PASSWORD, seed_users
 from rtspike.transports.server.app import build_app
@@ -59,19 +60,24 @@ class Recorder:
         self._changed.set()
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[MessageEvent]:
+        await self.wait_until(lambda: len(self.received) >= count, timeout, f"{count} messages")
+        return self.received
+
+    async def wait_until(
+        self, done: Callable[[], bool], timeout: float = 5.0, what: str = "the condition"
+    ) -> None:
         deadline = time.monotonic() + timeout
-        while len(self.received) < count:
+        while not done():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise AssertionError(
-                    f"{self.login}: got {len(self.received)} of {count} messages in {timeout}s"
+                    f"{self.login}: {what} not met in {timeout}s (got {len(self.received)})"
                 )
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), remaining)
             except TimeoutError:
                 pass
-        return self.received
 
     async def wait_closed(self, timeout: float) -> int:
         await asyncio.wait_for(self.client.closed.wait(), timeout)
@@ -140,6 +146,29 @@ class Harness:
 
     def user_id(self, login: str) -> str:
         return self.users[login].id
+
+    async def barrier(self, *recs: Recorder, node: int = 0, timeout: float = 5.0) -> None:
+        """The positive barrier behind every "nothing else arrived" check.
+
+        The supervisor of each recorder's team broadcasts a marker (over REST, through the same
+        ``hub.send``) after everything the test sent. One node dispatches publications in the
+        order it sees them into each connection's FIFO, so the marker's arrival proves that
+        anything sent earlier had its chance to arrive: a leak or a duplicate would be in
+        ``received`` by then. The markers are removed from the recorders afterwards.
+        """
+        marker = f"barrier-{new_id()}"
+        for lga in sorted({self.users[rec.login].lga_id for rec in recs}):
+            resp = await self.rest(
+                "POST",
+                "/messages",
+                token=await self.token(f"sup.{lga}", node),
+                node=node,
+                json={"broadcast": True, "body": marker, "client_msg_id": marker},
+            )
+            assert resp.status_code == 201, resp.text
+        for rec in recs:
+            await rec.wait_until(lambda r=rec: marker in r.bodies(), timeout, "the barrier")
+            rec.received[:] = [e for e in rec.received if e.body != marker]
 
     async def aclose(self) -> None:
         for client in self.clients:

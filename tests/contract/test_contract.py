@@ -44,7 +44,7 @@ async def test_valid_token_connects_and_direct_and_broadcast_arrive(harness: Har
     assert direct.stream == f"user:{harness.user_id(EN1)}"
     assert [e.body for e in await enum.wait_for(2)] == ["hello-team", "just-you"]
     assert (await other.wait_for(1))[0].body == "hello-team"
-    await asyncio.sleep(0.3)
+    await harness.barrier(other)
     assert other.bodies() == ["hello-team"], "a direct message reached someone else"
     assert enum.received[0].sender == harness.user_id(SUP1)
 
@@ -122,7 +122,7 @@ async def test_population_isolation_no_leaks(harness: Harness) -> None:
             n = int(login.rsplit(".", 1)[1])
             expected = {f"bc-{lga}", f"dm-{lga}-{n}"}
         await rec.wait_for(len(expected))
-    await asyncio.sleep(0.3)
+    await harness.barrier(*recs.values())
     for login, rec in recs.items():
         lga = harness.users[login].lga_id
         assert all(e.lga_id == lga for e in rec.received), f"cross-LGA leak to {login}"
@@ -160,7 +160,7 @@ async def test_boundary_violation_refused_logged_and_not_delivered(harness: Harn
     assert len(violations) == 3
     assert violations[0]["transport"] == harness.transport
     assert violations[0]["sender_lga"] == "lga-01" and violations[0]["target_lga"] == "lga-02"
-    await asyncio.sleep(0.3)
+    await harness.barrier(victim)
     assert victim.received == []
     assert await hub.log.head(f"user:{harness.user_id(EN2)}") == 0
     assert await hub.log.head("lga:lga-01") == 0
@@ -212,7 +212,7 @@ async def test_reconnect_with_cursor_gets_exactly_the_missed_messages(harness: H
     await again.wait_for(5)
     await sup.client.send(msg("m8", n=8))
     await again.wait_for(6)
-    await asyncio.sleep(0.3)
+    await harness.barrier(again)
     assert again.bodies() == [f"m{i}" for i in range(3, 9)]
     assert [e.seq for e in again.received] == list(range(4, 10))
 
@@ -258,7 +258,7 @@ async def test_idempotent_send_by_client_msg_id(harness: Harness) -> None:
     second = await sup.client.send(m)
     assert first.id == second.id and first.seq == second.seq
     await enum.wait_for(1)
-    await asyncio.sleep(0.3)
+    await harness.barrier(enum)
     assert enum.bodies() == ["once"]
 
 
@@ -315,7 +315,7 @@ async def test_cross_node_delivery_through_redis(
         for i in range(20):
             await sup_a.client.send(msg(f"x{i}", n=i))
         await enum_b.wait_for(20)
-        await asyncio.sleep(0.5)
+        await harness.barrier(enum_b, other_lga_b)
         assert enum_b.bodies() == [f"x{i}" for i in range(20)]
         assert other_lga_b.received == []
         started = time.monotonic()

@@ -41,9 +41,6 @@ class Cursor:
         allowed = set(streams)
         return Cursor(self.epoch, {s: q for s, q in self.positions.items() if s in allowed})
 
-    def copy(self) -> Cursor:
-        return Cursor(self.epoch, dict(self.positions))
-
     def encode(self) -> str:
         text = "|".join([self.epoch, *(f"{s}={q}" for s, q in sorted(self.positions.items()))])
         return _PREFIX + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
