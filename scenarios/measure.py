@@ -70,8 +70,6 @@ def summary_ms(hist: HdrHistogram) -> dict[str, float]:
     return out
 
 
-
-
 def schedule(rate_per_s: float, duration_s: float, start_ns: int) -> Iterator[int]:
     """Intended send times of an open-loop schedule at a fixed rate."""
     interval = 1e9 / rate_per_s
