@@ -12,6 +12,7 @@ from rtspike import __version__
 from rtspike.console import errors
 from rtspike.errors import UsageError
 from rtspike.preflight import PreflightError
+from rtspike.scenarios.processes import interrupt_on_sigterm
 from rtspike.transports.core.settings import SettingsError
 
 COMMANDS = [
@@ -42,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.handler(args)
+        with interrupt_on_sigterm():  # SIGTERM unwinds like Ctrl-C: children stop, temp goes
+            code: int = args.handler(args)
     except SettingsError as exc:
         errors.print(f"rtspike: {exc}", markup=False)
         errors.print("Fix the RTSPIKE_* environment variable(s) above and run again.")
