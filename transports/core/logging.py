@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -32,11 +32,25 @@ def _renderer(out: Any) -> Any:
     return structlog.processors.JSONRenderer()
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written (not when logging was configured), so
+    a replaced stderr (pytest's capture, a daemon's redirect) never leaves a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     """Idempotent; every process entry point calls it once."""
     global _configured
-    out = stream or sys.stderr
-    logging.basicConfig(format="%(message)s", stream=out, level=level)
+    out = stream or _CurrentStderr()
+    logging.basicConfig(format="%(message)s", stream=stream or sys.stderr, level=level)
     logging.getLogger().setLevel(level)
     structlog.configure(
         processors=[
@@ -48,7 +62,7 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
             _renderer(out),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, out)),
         cache_logger_on_first_use=False,
     )
     _configured = True
