@@ -27,6 +27,14 @@ from rtspike.transports.core.store.base import RefreshUse, Session, Store
 from rtspike.transports.core.tokens import TokenService, now_ms
 from rtspike.transports.core.users import UserDirectory
 
+__all__ = [
+    "MAX_TICKET_CHARS",
+    "Announcer",
+    "Authenticator",
+    "TokenPair",
+    "login_key",
+]
+
 log = get_logger("rtspike.auth")
 
 MAX_TICKET_CHARS = 256
@@ -105,6 +113,16 @@ def _session_expired(reason: str) -> AppError:
 
 
 class Authenticator:
+    """The five-step token check (signature and claims, blacklist, revoke-all time, session
+    inactivity and absolute limits) plus the session lifecycle, shared by REST and every
+    transport so none of them can accept a token another refuses.
+
+    Guarantees: ``verify_token_full`` either returns a ``Principal`` or raises an ``AppError``
+    with the code the client must act on; refresh tokens rotate and a reused one ends its
+    session; logout and revoke-all take effect for every token issued before them; realtime
+    tickets are single-use and short-lived; failed logins are throttled and all look alike.
+    """
+
     def __init__(
         self,
         settings: Settings,

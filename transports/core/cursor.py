@@ -14,12 +14,25 @@ from dataclasses import dataclass, field
 from rtspike.transports.core.decode import is_ascii_digits
 from rtspike.transports.core.errors import AppError, ErrorCode
 
+__all__ = [
+    "MAX_CURSOR_CHARS",
+    "Cursor",
+]
+
 _PREFIX = "c1"
 MAX_CURSOR_CHARS = 4096
 
 
 @dataclass(slots=True)
 class Cursor:
+    """A client's resume position, so that every transport and the REST poll resume the same
+    way: per readable stream the last seq delivered, plus the log epoch those seqs belong to.
+
+    Guarantees: ``encode``/``decode`` round-trip; a malformed or oversized cursor is a
+    ``VALIDATION_ERROR`` (never a crash); ``restricted`` drops streams the holder may not
+    read, so a tampered cursor gains nothing; within an epoch positions only move forward.
+    """
+
     epoch: str = ""
     positions: dict[str, int] = field(default_factory=dict)
 

@@ -20,6 +20,15 @@ from dataclasses import dataclass, field
 from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.envelope import MessageEvent
 
+__all__ = [
+    "Attachment",
+    "Attachments",
+    "Feed",
+    "GapReader",
+    "Overflow",
+    "SyncStarter",
+]
+
 
 @dataclass(eq=False)
 class Attachment:

@@ -30,11 +30,27 @@ from rtspike.transports.core.ratelimit import LogBudget, RateLimiter
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.store.base import Store
 
+__all__ = [
+    "SHUTTING_DOWN",
+    "Hub",
+]
+
 log = get_logger("rtspike.hub")
 SHUTTING_DOWN = "The server is restarting; reconnect in a moment."
 
 
 class Hub:
+    """The one object every adapter and the REST API talk to, so that all transports share a
+    single rule for who may connect, what a send does and what a reconnect gets back.
+
+    Guarantees: a send is checked by ``Policy``, rate-limited, appended to the durable log and
+    only then published and acknowledged (an ack means it will not be lost); every live
+    connection receives what it may read exactly once, in order, from its cursor on (via
+    ``LiveRegistry``); a connection whose token is logged out, revoked or expired is closed
+    within the recheck interval, on every node (the bus carries the announcement); ``stop``
+    closes every live connection with a restart code so clients reconnect elsewhere.
+    """
+
     def __init__(
         self,
         settings: Settings,

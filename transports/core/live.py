@@ -22,6 +22,14 @@ from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.metrics import Metrics
 from rtspike.transports.core.principal import Principal
 
+__all__ = [
+    "PAGE",
+    "LiveBounds",
+    "LiveRegistry",
+    "Verifier",
+    "too_many_connections",
+]
+
 log = get_logger("rtspike.live")
 PAGE = 200
 
@@ -48,6 +56,17 @@ def too_many_connections(limit: int, per: str) -> AppError:
 
 
 class LiveRegistry:
+    """Exists so that no adapter has to get delivery right on its own: the per-process table of
+    live connections and the streams they follow.
+
+    Guarantees: an attached connection first catches up from the log, then receives live
+    events with no gap, duplicate or reordering (a gap is read back from the log before
+    anything after it goes out); a connection over its queue bound, or whose catch-up stalls,
+    is ended as a slow consumer instead of slowing the others; per-user and per-session
+    connection counts stay within ``LiveBounds``; ``revoke_matching`` and ``recheck`` end the
+    connections whose session or token is no longer valid.
+    """
+
     def __init__(
         self,
         message_log: MessageLog,

@@ -15,6 +15,14 @@ from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import MESSAGING_ROLES, Principal, Role, UserInfo
 from rtspike.transports.core.users import UserDirectory
 
+__all__ = [
+    "LgaTeamResolver",
+    "Policy",
+    "Route",
+    "TeamResolver",
+    "TeamView",
+]
+
 log = get_logger("rtspike.policy")
 
 # What the sender is told. Every recipient-side refusal shares one message and one public
@@ -53,6 +61,15 @@ class Route:
 
 
 class Policy:
+    """The team rules in one place, so REST and every transport refuse exactly the same things.
+
+    Guarantees: only messaging roles connect; a principal reads only its team stream and its
+    own direct stream; supervisors broadcast to their team and message its members,
+    enumerators message only their team's supervisors; every refusal is a
+    ``TEAM_BOUNDARY_VIOLATION`` (or ``FORBIDDEN_ROLE``) that is logged, and recipient-side
+    refusals look alike so ids cannot be probed.
+    """
+
     def __init__(self, users: UserDirectory, resolver: TeamResolver | None = None) -> None:
         self._users = users
         self._resolver: TeamResolver = resolver or LgaTeamResolver()

@@ -20,6 +20,15 @@ from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.principal import Principal, Role, UserInfo
 from rtspike.transports.core.settings import Settings
 
+__all__ = [
+    "IAT_LEEWAY_S",
+    "MAX_TOKEN_CHARS",
+    "TOKEN_TYPES",
+    "VERIFIED_CACHE_SIZE",
+    "TokenService",
+    "now_ms",
+]
+
 MAX_TOKEN_CHARS = 4096
 IAT_LEEWAY_S = 30.0
 VERIFIED_CACHE_SIZE = 8192
@@ -52,6 +61,14 @@ def now_ms(clock: Callable[[], float]) -> float:
 
 
 class TokenService:
+    """Issues and decodes the JWTs, and nothing else: no store, no session, so it is pure and
+    its clock is injected (tests and every node agree on time).
+
+    Guarantees: only the configured HMAC algorithm is accepted; required claims are present
+    and well typed; ``exp`` and ``iat`` are checked against the injected clock with a fixed
+    leeway; an access token is never accepted where a refresh token is expected (``typ``).
+    """
+
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self._settings = settings
         self._key = settings.secret()

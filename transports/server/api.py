@@ -22,6 +22,8 @@ from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal, UserInfo
 from rtspike.transports.server.http import bearer, hub_of, read_json
 
+__all__ = ["PREFIX", "add_routes", "principal_of"]
+
 log = get_logger("rtspike.api")
 PREFIX = "/api/v1"
 

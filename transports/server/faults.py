@@ -24,6 +24,19 @@ from rtspike.transports.core.settings import Settings
 from rtspike.transports.server.api import PREFIX, principal_of
 from rtspike.transports.server.http import HUB_KEY, bearer, error_response, read_json
 
+__all__ = [
+    "FAULTS_KEY",
+    "TOKEN_HEADER",
+    "Faults",
+    "blocked_error",
+    "dev_token",
+    "faults_middleware",
+    "get_faults",
+    "install",
+    "realtime_prefixes",
+    "set_faults",
+]
+
 log = get_logger("rtspike.faults")
 TOKEN_HEADER = "X-Rtspike-Dev-Token"
 

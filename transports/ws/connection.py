@@ -52,6 +52,15 @@ class Flusher:
 
 
 class WsConnection:
+    """The ws adapter's ``LiveConnection``: the hub pushes into it from its fan-out loop, so
+    ``push`` never blocks and never writes (see the module docstring for how frames leave).
+
+    Guarantees: frames leave in push order; at most ``queue_bound`` frames wait, beyond that
+    ``push`` returns False and the hub ends the connection as a slow consumer; ``close`` is
+    idempotent, sends the error frame and the close code once, and frees the socket after
+    ``CLOSE_GRACE_S`` even if the peer never answers.
+    """
+
     transport = "ws"
 
     def __init__(
