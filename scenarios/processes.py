@@ -93,8 +93,6 @@ class ServerProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    url = base_url
-
     @property
     def log_path(self) -> Path:
         return self.log_file or self.data_dir / "server.log"

@@ -29,8 +29,8 @@ async def test_sigkill_restart_degrades_polls_everything_and_reconnects(
     server = server_process(transport, tmp_path / "data")
     await server.start()
     inbox = Inbox()
-    enum, tokens = resilient(server.url, transport, ENUM, inbox, time_scale=0.01)
-    sup, sup_tokens = resilient(server.url, transport, SUP, lambda e: None, time_scale=0.01)
+    enum, tokens = resilient(server.base_url, transport, ENUM, inbox, time_scale=0.01)
+    sup, sup_tokens = resilient(server.base_url, transport, SUP, lambda e: None, time_scale=0.01)
     sent = 0
     retried = 0
 
