@@ -4,6 +4,7 @@ probes in 0.33 s because a missing parameter read as 0)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,5 +67,25 @@ async def test_bare_readme_url_polls_on_the_documented_schedule(
     assert polls == 2, log
     assert 1 <= realtime <= 2 * MAX_REALTIME_REQUESTS_PER_POLL, log
     await page.locator("#status", has_text="next poll in ").wait_for()  # not "next poll now"
+    await demo_server.block(False)
+    await page.close()
+
+
+async def test_the_default_schedule_steps_5_10_30_then_holds(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    """The same defaults on a 1/10 clock (``time_scale`` scales every delay, not the list):
+    poll gaps 0.5, 1, 3, 6, 6 s, each followed by one probe of the transport."""
+    page = await browser.new_page()
+    page.set_default_timeout(30_000)
+    await demo_server.block(True)
+    await page.goto(f"{demo_server.url}/demo?transport=ws&time_scale=0.1")
+    await page.fill("#login", ENUM)
+    await page.click("#login-btn")
+    await page.wait_for_function("window.rtspikeClient.pollTimes.length >= 6", timeout=60_000)
+    times = await page.evaluate("window.rtspikeClient.pollTimes")
+    gaps = [(b - a) / 1000 for a, b in itertools.pairwise(times)][:5]
+    for got, want in zip(gaps, [0.5, 1.0, 3.0, 6.0, 6.0], strict=True):
+        assert want * 0.9 <= got <= want + 2.0, gaps
     await demo_server.block(False)
     await page.close()
