@@ -57,6 +57,9 @@ def test_dead_redis_is_one_line_before_anything_starts(tmp_path: Path) -> None:
     line = one_line(rtspike("loadtest", "--headless", "--redis", dead, "--out", str(tmp_path)))
     assert "no Redis answers at redis://127.0.0.1:" in line and "--redis" in line
     assert not (tmp_path / "loadtest").exists()
+    line = one_line(rtspike("bench", "--redis", dead, "--out", str(tmp_path / "runs")))
+    assert "no Redis answers" in line
+    assert not (tmp_path / "runs").exists(), "nothing is measured or written"
     line = one_line(
         rtspike("serve", env={"RTSPIKE_STORE_URL": dead, "RTSPIKE_JWT_SECRET": "x" * 64})
     )
