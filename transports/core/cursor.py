@@ -55,8 +55,7 @@ class Cursor:
         return Cursor(self.epoch, {s: q for s, q in self.positions.items() if s in allowed})
 
     def encode(self) -> str:
-        text = "|".join([self.epoch, *(f"{s}={q}" for s, q in sorted(self.positions.items()))])
-        return _PREFIX + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        return CursorEncoder()(self).decode()
 
     @classmethod
     def decode(cls, raw: str | None) -> Cursor:
@@ -82,6 +81,34 @@ class Cursor:
     @classmethod
     def of(cls, epoch: str, positions: Mapping[str, int]) -> Cursor:
         return cls(epoch, dict(positions))
+
+
+class CursorEncoder:
+    """The one cursor encoder, as bytes. A live connection encodes its cursor once per delivery
+    (the SSE event id), so it keeps one of these: the sorted stream names are baked into a
+    format that is rebuilt only when they change (within an epoch streams are only added)."""
+
+    __slots__ = ("_fmt", "_keys", "_shape")
+
+    def __init__(self) -> None:
+        self._shape: tuple[str, int] = ("", -1)
+        self._keys: tuple[str, ...] = ()
+        self._fmt = b""
+
+    def __call__(self, cursor: Cursor) -> bytes:
+        pos = cursor.positions
+        if self._shape != (cursor.epoch, len(pos)):
+            self._shape = (cursor.epoch, len(pos))
+            self._keys = tuple(sorted(pos))
+            parts = [cursor.epoch.replace("%", "%%")]
+            parts += [f"|{k.replace('%', '%%')}=%d" for k in self._keys]
+            self._fmt = "".join(parts).encode()
+        text = self._fmt % tuple([pos[k] for k in self._keys])
+        return _PREFIX_B + binascii.b2a_base64(text, newline=False).translate(_B64URL).rstrip(b"=")
+
+
+_PREFIX_B = _PREFIX.encode()
+_B64URL = bytes.maketrans(b"+/", b"-_")
 
 
 def _bad_cursor() -> AppError:

@@ -1,10 +1,10 @@
 """One Socket.IO client as the hub sees it.
 
 ``push`` must cost a few attribute reads. The event's Socket.IO text is built once per event
-(shared by every connection it reaches) and then:
+(an ``EventCache``, shared by every connection it reaches) and then:
 
-- WebSocket sessions: its WebSocket frame goes to the session's ``DirectWriter`` (straight to
-  the transport, or to a bounded pending queue while the peer is behind);
+- WebSocket sessions: its WebSocket frame goes to the session's ``DirectWriter`` (its
+  ``Outbox``: coalesced per loop iteration, bounded while the peer is behind);
 - long-polling sessions: its Engine.IO packet goes into the Engine.IO socket's own queue, whose
   length is then the count of messages handed over but not yet written.
 
@@ -22,6 +22,7 @@ from engineio import packet as eio_packet
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError
 from rtspike.transports.core.principal import Principal
+from rtspike.transports.server.writer import EventCache
 from rtspike.transports.socketio.engine import DirectWriter, frame, writer_of
 
 TRANSPORT = "socketio"
@@ -33,35 +34,17 @@ class Closer(Protocol):
     def schedule_close(self, conn: SioConnection, why: AppError) -> None: ...
 
 
-class PacketCache:
-    """The encodings of the event being fanned out right now.
+Encoded = tuple[Any, bytes]
+"""An event as an Engine.IO packet (polling sessions) and as its WebSocket frame."""
 
-    The hub offers one event to every subscriber before the next, so a single slot hits for all
-    but the first connection.
-    """
 
-    __slots__ = ("_event", "_frame", "_packet")
+def encode(event: MessageEvent) -> Encoded:
+    packet = eio_packet.Packet(eio_packet.MESSAGE, data=f'2["{EVENT_NEW}",{event.wire()}]')
+    return packet, frame(packet.encode())
 
-    def __init__(self) -> None:
-        self._event: MessageEvent | None = None
-        self._packet: Any = None
-        self._frame = b""
 
-    def _build(self, event: MessageEvent) -> None:
-        text = f'2["{EVENT_NEW}",{event.wire()}]'
-        self._packet = eio_packet.Packet(eio_packet.MESSAGE, data=text)
-        self._frame = frame(self._packet.encode())
-        self._event = event
-
-    def packet(self, event: MessageEvent) -> Any:
-        if event is not self._event:
-            self._build(event)
-        return self._packet
-
-    def frame(self, event: MessageEvent) -> bytes:
-        if event is not self._event:
-            self._build(event)
-        return self._frame
+def packet_cache() -> EventCache[Encoded]:
+    return EventCache(encode)
 
 
 class SioConnection:
@@ -72,7 +55,7 @@ class SioConnection:
         sid: str,
         eio_socket: Any,
         principal: Principal,
-        packets: PacketCache,
+        packets: EventCache[Encoded],
         closer: Closer,
         queue_bound: int,
     ) -> None:
@@ -96,11 +79,11 @@ class SioConnection:
             return True
         writer = self.writer
         if writer is not None:
-            return writer.push(self._packets.frame(event), self._bound)
+            return writer.push(self._packets(event)[1])
         queue = self._queue
         if queue.qsize() >= self._bound:
             return False
-        queue.put_nowait(self._packets.packet(event))
+        queue.put_nowait(self._packets(event)[0])
         return True
 
     @property

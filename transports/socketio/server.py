@@ -27,8 +27,9 @@ from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, valid
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.server.http import internal_error_fields
+from rtspike.transports.server.writer import Flusher
 from rtspike.transports.socketio import engine
-from rtspike.transports.socketio.connection import TRANSPORT, PacketCache, SioConnection
+from rtspike.transports.socketio.connection import TRANSPORT, SioConnection, packet_cache
 from rtspike.transports.socketio.guard import GuardedServer, SafeJson
 
 log = get_logger("rtspike.socketio")
@@ -68,9 +69,9 @@ class SocketIOServer:
             logger=False,
             engineio_logger=False,
         )
-        engine.install(self.sio.eio)
+        engine.install(self.sio.eio, Flusher(), s.queue_bound)
         self.conns: dict[str, SioConnection] = {}
-        self._packets = PacketCache()
+        self._packets = packet_cache()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.sio.on("connect", self._on_connect)

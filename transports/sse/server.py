@@ -25,7 +25,8 @@ from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
 from rtspike.transports.server.http import HUB_KEY, PREPARED_KEY, bearer, internal_error_fields
-from rtspike.transports.sse.connection import TRANSPORT, Flusher, SseConnection, error_frame
+from rtspike.transports.server.writer import EventCache, Flusher
+from rtspike.transports.sse.connection import TRANSPORT, SseConnection, error_frame, wire_cache
 
 log = get_logger("rtspike.sse")
 PATH = "/realtime/sse"
@@ -33,6 +34,7 @@ COOKIE_PATH = "/api/v1/realtime/sse-cookie"
 COOKIE = "rtspike_sse"
 CONNECTIONS_KEY = web.AppKey("sse_connections", set[SseConnection])
 FLUSHER_KEY = web.AppKey("sse_flusher", Flusher)
+WIRES_KEY = web.AppKey("sse_wires", EventCache[bytes])
 
 _HEADERS = {
     "Content-Type": "text/event-stream",
@@ -122,8 +124,9 @@ async def _stream(
     conn = SseConnection(
         principal,
         sock,
-        request.writer,
+        request.protocol,
         request.app[FLUSHER_KEY],
+        request.app[WIRES_KEY],
         hub.settings.queue_bound,
         hub.settings.keepalive_s,
         hub.settings.stall_timeout_s,
@@ -153,5 +156,6 @@ def connections(app: web.Application) -> list[SseConnection]:
 def mount(app: web.Application, hub: Hub) -> None:
     app[CONNECTIONS_KEY] = set()
     app[FLUSHER_KEY] = Flusher()
+    app[WIRES_KEY] = wire_cache()
     app.router.add_get(PATH, stream)
     app.router.add_post(COOKIE_PATH, set_cookie)

@@ -27,8 +27,9 @@ from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
 from rtspike.transports.server.http import PREPARED_KEY, internal_error_fields
-from rtspike.transports.ws.connection import CLOSE_GRACE_S, Flusher, WsConnection
-from rtspike.transports.ws.frames import FrameCache, ack_frame, close_text, encode, error_frame
+from rtspike.transports.server.writer import Flusher
+from rtspike.transports.ws.connection import CLOSE_GRACE_S, WsConnection
+from rtspike.transports.ws.frames import ack_frame, close_text, encode, error_frame, frame_cache
 from rtspike.transports.ws.pipeline import ReplyPipeline
 
 log = get_logger("rtspike.ws")
@@ -64,7 +65,7 @@ class WsEndpoint:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.settings = hub.settings
-        self.frames = FrameCache()
+        self.frames = frame_cache()
         self.flusher = Flusher()
         self.frame_limit = self.settings.max_message_bytes + FRAME_OVERHEAD
 

@@ -12,8 +12,9 @@ import socketio
 from structlog.testing import capture_logs
 
 from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.server.writer import SEND_BUFFER_BYTES
 from rtspike.transports.socketio import engine
-from rtspike.transports.socketio.connection import PacketCache, SioConnection
+from rtspike.transports.socketio.connection import SioConnection, packet_cache
 from rtspike.transports.socketio.server import SIO_KEY
 from tests.contract.conftest import Harness, contract_settings, start_node
 from tests.factories import make_event
@@ -125,11 +126,12 @@ async def test_one_app_one_server_and_packets_encoded_once(tmp_path: Path) -> No
     finally:
         await a.server.close()
         await b.server.close()
-    cache = PacketCache()
+    cache = packet_cache()
     event = make_event(1, "lga:x", lga_id="x")
-    first = cache.packet(event)
-    assert cache.packet(event) is first
-    assert first.encode() == f'42["message:new",{event.wire()}]'
+    first = cache(event)
+    assert cache(event) is first
+    assert first[0].encode() == f'42["message:new",{event.wire()}]'
+    assert first[1] == engine.frame(first[0].encode())
 
 
 class _FakeSocket:
@@ -148,7 +150,7 @@ class _Closer:
 
 async def test_push_refuses_over_the_bound_and_drain_waits_for_room() -> None:
     sock, closer = _FakeSocket(), _Closer()
-    conn = SioConnection("sid", sock, None, PacketCache(), closer, queue_bound=4)  # type: ignore[arg-type]
+    conn = SioConnection("sid", sock, None, packet_cache(), closer, queue_bound=4)  # type: ignore[arg-type]
     events = [make_event(i, "lga:x", lga_id="x") for i in range(1, 7)]
     assert [conn.push(e) for e in events] == [True, True, True, True, False, False]
     drained = asyncio.get_running_loop().create_task(conn.drain())
@@ -174,4 +176,4 @@ async def test_websocket_sessions_use_the_direct_writer_with_a_fixed_kernel_buff
     assert writer is not None and conn.writer is writer, "WebSocket session not on the writer"
     raw = writer.transport.get_extra_info("socket")
     # Linux doubles the requested size for bookkeeping; autotuning would be far larger.
-    assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * engine.SEND_BUFFER_BYTES
+    assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * SEND_BUFFER_BYTES

@@ -4,54 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
-from rtspike.transports.core.cursor import Cursor
+from rtspike.transports.core.cursor import Cursor, CursorEncoder
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.principal import Principal, Role
-from rtspike.transports.sse.connection import CursorEncoder, Flusher, SseConnection
+from rtspike.transports.server.writer import Flusher
+from rtspike.transports.sse.connection import SseConnection, wire_cache
 from tests.factories import make_event
+from tests.transports.fakes import FakeRequest, FakeTransport
 
 
-class FakeProtocol:
-    def __init__(self) -> None:
-        self.writing_paused = False
-
-
-class FakeWriter:
-    def __init__(self) -> None:
-        self.protocol = FakeProtocol()
-        self.resumed = asyncio.Event()
-
-    async def drain(self) -> None:
-        while self.protocol.writing_paused:
-            self.resumed.clear()
-            await self.resumed.wait()
-
-    def resume(self) -> None:
-        self.protocol.writing_paused = False
-        self.resumed.set()
-
-
-class FakeSock:
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.closing = False
-        self.aborted = False
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def get_extra_info(self, name: str) -> Any:
-        return None
-
-    def abort(self) -> None:
-        self.aborted = self.closing = True
-
+class Sock(FakeTransport):
     def events(self) -> list[bytes]:
         body = b""
         for chunk in self.writes:
@@ -61,6 +25,12 @@ class FakeSock:
         return [e for e in body.split(b"\n\n") if e]
 
 
+class Peer(FakeRequest):
+    def __init__(self) -> None:
+        super().__init__()
+        self.transport = Sock()
+
+
 PRINCIPAL = Principal("u1", Role.ENUMERATOR, "lga-01", "jti", 0.0, 9e9, "sid")
 
 
@@ -68,10 +38,18 @@ def event(seq: int, stream: str = "lga:lga-01", epoch: str = "e1") -> MessageEve
     return make_event(seq, stream, epoch, mid=f"m{seq}", body=f"b{seq}")
 
 
-def make(bound: int = 4, keepalive: float = 60.0) -> tuple[SseConnection, FakeSock, FakeWriter]:
-    sock, writer = FakeSock(), FakeWriter()
-    conn = SseConnection(PRINCIPAL, sock, writer, Flusher(), bound, keepalive)  # type: ignore[arg-type]
-    return conn, sock, writer
+def make(bound: int = 4, keepalive: float = 60.0) -> tuple[SseConnection, Sock, Peer]:
+    peer = Peer()
+    conn = SseConnection(
+        PRINCIPAL,
+        peer.transport,  # type: ignore[arg-type]
+        peer.protocol,
+        Flusher(),
+        wire_cache(),
+        bound,
+        keepalive,
+    )
+    return conn, peer.transport, peer
 
 
 def test_cursor_encoder_matches_cursor_encode() -> None:
@@ -108,7 +86,7 @@ async def test_pushes_in_one_iteration_leave_as_one_chunk_with_cursor_ids() -> N
 async def test_stalled_socket_queues_up_to_the_bound_then_refuses() -> None:
     conn, sock, writer = make(bound=4)
     runner = asyncio.create_task(conn.run())
-    writer.protocol.writing_paused = True
+    writer.stall()
     assert conn.push(event(1))
     await asyncio.sleep(0)
     assert sock.writes == [] and conn.queued == 1
@@ -126,7 +104,7 @@ async def test_stalled_socket_queues_up_to_the_bound_then_refuses() -> None:
 async def test_drain_waits_for_the_peer() -> None:
     conn, _sock, writer = make(bound=4)
     runner = asyncio.create_task(conn.run())
-    writer.protocol.writing_paused = True
+    writer.stall()
     conn.push(event(1))
     drained = asyncio.create_task(conn.drain())
     await asyncio.sleep(0.01)
@@ -140,7 +118,7 @@ async def test_drain_waits_for_the_peer() -> None:
 async def test_slow_consumer_close_drops_backlog_and_aborts_a_stuck_peer() -> None:
     conn, sock, writer = make(bound=2)
     runner = asyncio.create_task(conn.run())
-    writer.protocol.writing_paused = True
+    writer.stall()
     conn.push(event(1))
     conn.push(event(2))
     conn.close(AppError(ErrorCode.SLOW_CONSUMER, "slow consumer; reconnect and catch up"))
@@ -153,7 +131,9 @@ async def test_slow_consumer_close_drops_backlog_and_aborts_a_stuck_peer() -> No
 async def test_keepalive_and_a_vanished_peer() -> None:
     conn, sock, _ = make(keepalive=0.05)
     runner = asyncio.create_task(conn.run())
-    await asyncio.sleep(0.12)
+    async with asyncio.timeout(5):
+        while len(sock.events()) < 2:
+            await asyncio.sleep(0.01)
     assert sock.events()[:2] == [b": ka", b": ka"]
     sock.closing = True
     await asyncio.wait_for(runner, 1)

@@ -5,55 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
-from typing import Any
 
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.principal import Principal, Role
-from rtspike.transports.ws.connection import Flusher, WsConnection
-from rtspike.transports.ws.frames import FrameCache, ack_frame, text_frame
+from rtspike.transports.server.writer import Flusher
+from rtspike.transports.ws.connection import WsConnection
+from rtspike.transports.ws.frames import ack_frame, frame_cache, text_frame
 from tests.factories import make_event
-
-HIGH = 64 * 1024
-
-
-class FakeTransport:
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.buffered = 0
-        self.closing = False
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def get_write_buffer_size(self) -> int:
-        return self.buffered
-
-    def get_write_buffer_limits(self) -> tuple[int, int]:
-        return HIGH // 4, HIGH
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def get_extra_info(self, name: str) -> Any:
-        return None
-
-
-class FakeProtocol:
-    def __init__(self) -> None:
-        self._paused = False
-        self.resumed = asyncio.Event()
-
-    async def _drain_helper(self) -> None:
-        await self.resumed.wait()
-
-
-class FakeRequest:
-    def __init__(self) -> None:
-        self.transport = FakeTransport()
-        self.protocol = FakeProtocol()
+from tests.transports.fakes import HIGH, FakeRequest
 
 
 def event(n: int, body: str = "hi") -> MessageEvent:
@@ -63,7 +26,7 @@ def event(n: int, body: str = "hi") -> MessageEvent:
 def conn_with(bound: int) -> tuple[WsConnection, FakeRequest]:
     req = FakeRequest()
     principal = Principal("u", Role.ENUMERATOR, "lga-01", "j", 0.0, 9e9, "s")
-    conn = WsConnection(None, req, principal, FrameCache(), Flusher(), bound)  # type: ignore[arg-type]
+    conn = WsConnection(None, req, principal, frame_cache(), Flusher(), bound)  # type: ignore[arg-type]
     return conn, req
 
 
@@ -144,14 +107,11 @@ async def test_closed_connection_drops_pushes_silently() -> None:
 
 
 def test_one_frame_object_per_event_and_valid_lengths() -> None:
-    cache = FrameCache(size=2)
+    cache = frame_cache()
     e = event(1)
-    assert cache.message(e) is cache.message(e)
+    assert cache(e) is cache(e)
     again = event(1)
-    assert cache.message(again) is cache.message(e), "replayed copies reuse the frame"
-    for n in (2, 3, 4):
-        cache.message(event(n))
-    assert len(cache) == 2
+    assert cache(again) is cache(e), "replayed copies reuse the frame"
     for size in (10, 125, 126, 65535, 65536, 70000):
         body = "x" * size
         (text,) = parse(text_frame(body.encode()))
@@ -164,3 +124,29 @@ def test_ack_frame_is_json_with_the_request_id() -> None:
     frame = json.loads(text)
     assert frame["type"] == "ack" and frame["id"] == 'id "quoted"'
     assert MessageEvent.model_validate(frame["message"]) == event(5)
+
+
+class FakeWs:
+    def __init__(self) -> None:
+        self.closed_with: tuple[int, bytes] | None = None
+
+    async def close(self, code: int, message: bytes, drain: bool) -> None:
+        self.closed_with = (code, message)
+
+
+async def test_server_close_sends_the_error_frame_then_the_close_code() -> None:
+    req = FakeRequest()
+    ws = FakeWs()
+    principal = Principal("u", Role.ENUMERATOR, "lga-01", "j", 0.0, 9e9, "s")
+    conn = WsConnection(ws, req, principal, frame_cache(), Flusher(), 10)  # type: ignore[arg-type]
+    conn.push(event(1))
+    await asyncio.sleep(0)
+    conn.push(event(2))
+    conn.close(AppError(ErrorCode.TOKEN_REVOKED, "log in again"))
+    conn.close(AppError(ErrorCode.TOKEN_EXPIRED, "second close is ignored"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    frames = [json.loads(f) for f in parse(b"".join(req.transport.writes))]
+    assert [f["type"] for f in frames] == ["message", "error"], "backlog dropped, error last"
+    assert frames[1]["close_code"] == 4001 and frames[1]["error"]["code"] == "TOKEN_REVOKED"
+    assert ws.closed_with == (4001, b"log in again") and conn.close_code == 4001

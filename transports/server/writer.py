@@ -1,0 +1,335 @@
+"""The one write path of the adapters: how a delivery gets from the hub into a socket.
+
+A fan-out hands one event to thousands of connections in a row, inside the hub's loop, so a
+push may not await, spawn a task or make a syscall. Every adapter therefore does the same four
+things, and they live here once:
+
+- ``EventCache``: the event's bytes on the wire are built once and shared by every connection
+  (one slot for the event being fanned out, optionally a small map for catch-up replays);
+- ``Outbox``: a connection's ordered, bounded queue of ready-to-write bytes. The hub's pushes are
+  refused beyond ``bound`` (the slow-consumer rule); replies are never refused (they are bounded
+  by the peer's own requests). A stalled socket (its transport over the high-water mark) is
+  drained by one task that follows the peer's reading;
+- ``Flusher``: one loop callback per iteration writes every outbox touched during it, each as
+  one ``transport.write`` (under load several events share a syscall: on loopback the kernel
+  send is the dearest part of a delivery);
+- ``pin_send_buffer``: a fixed kernel send buffer. Autotuned buffers grow to megabytes per
+  socket and would hide a stalled peer from ``bound`` (and cost memory per connection); pinned,
+  what a peer can leave unread is about ``bound`` frames plus a few hundred KiB.
+
+Plus the RFC 6455 frame builder that Socket.IO and ws both write through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.logging import get_logger
+
+__all__ = [
+    "SEND_BUFFER_BYTES",
+    "EventCache",
+    "Flusher",
+    "Outbox",
+    "chunk",
+    "pin_send_buffer",
+    "ws_frame",
+]
+
+log = get_logger("rtspike.writer")
+SEND_BUFFER_BYTES = 64 * 1024
+WS_TEXT = 0x81
+WS_BINARY = 0x82
+_STALL_POLL_S = 0.005
+
+T = TypeVar("T")
+
+
+def pin_send_buffer(transport: Any) -> None:
+    raw = transport.get_extra_info("socket") if transport is not None else None
+    if raw is not None:
+        try:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        except OSError:
+            pass
+
+
+def ws_frame(payload: bytes, opcode: int = WS_TEXT) -> bytes:
+    """One unmasked, final server-to-client WebSocket frame (servers never mask, and no
+    compression is negotiated, which is what makes one pre-built frame valid on every socket)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((opcode, n)) + payload
+    if n < 65536:
+        return struct.pack("!BBH", opcode, 126, n) + payload
+    return struct.pack("!BBQ", opcode, 127, n) + payload
+
+
+def chunk(data: bytes) -> bytes:
+    """HTTP/1.1 chunked framing of one write (SSE bodies after the headers)."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+class EventCache(Generic[T]):
+    """``encode(event)`` once per event. The hub offers one event to every subscriber before
+    the next, so the identity slot hits for all but the first connection; catch-up replays
+    rebuild events from the log (new objects), which ``size`` > 0 serves by message id."""
+
+    __slots__ = ("_by_id", "_encode", "_last", "_last_value", "_size")
+
+    def __init__(self, encode: Callable[[MessageEvent], T], size: int = 0) -> None:
+        self._encode = encode
+        self._size = size
+        self._by_id: dict[str, T] = {}
+        self._last: MessageEvent | None = None
+        self._last_value: T | None = None
+
+    def __call__(self, event: MessageEvent) -> T:
+        if event is self._last:
+            return self._last_value  # type: ignore[return-value]
+        value = self._by_id.get(event.id) if self._size else None
+        if value is None:
+            value = self._encode(event)
+            if self._size:
+                if len(self._by_id) >= self._size:
+                    del self._by_id[next(iter(self._by_id))]
+                self._by_id[event.id] = value
+        self._last, self._last_value = event, value
+        return value
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+class Flusher:
+    """Coalesces writes: one loop callback per iteration flushes every outbox that has bytes
+    waiting, instead of one callback (or one syscall) per delivery."""
+
+    def __init__(self) -> None:
+        self._dirty: list[Outbox] = []
+
+    def mark(self, box: Outbox) -> None:
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self._run)
+        self._dirty.append(box)
+
+    def _run(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for box in dirty:
+            try:
+                box.flush()
+            except Exception as exc:
+                log.error("writer.flush_failed", error=str(exc))
+
+
+class Outbox:
+    """One connection's ordered, bounded write queue (see the module docstring).
+
+    ``wrap`` frames each write (SSE's chunked encoding); ``on_lost`` runs once when a write
+    finds the transport gone, so the owner stops waiting for a peer that left; ``on_stall``
+    runs when a stalled peer takes nothing for ``stall_timeout_s`` (the owner cuts it as a slow
+    consumer: waiting forever would hold its backlog and skip its keep-alives).
+    """
+
+    __slots__ = (
+        "_bound",
+        "_flusher",
+        "_high",
+        "_lost",
+        "_marked",
+        "_on_lost",
+        "_on_stall",
+        "_protocol",
+        "_queue",
+        "_room",
+        "_sock",
+        "_stall_s",
+        "_waiting",
+        "_wrap",
+        "_writer",
+        "stopped",
+    )
+
+    def __init__(
+        self,
+        transport: asyncio.Transport | None,
+        protocol: Any,
+        flusher: Flusher,
+        bound: int,
+        wrap: Callable[[bytes], bytes] | None = None,
+        on_lost: Callable[[], None] | None = None,
+        stall_timeout_s: float | None = None,
+        on_stall: Callable[[], None] | None = None,
+    ) -> None:
+        self._sock = transport
+        self._protocol = protocol
+        self._flusher = flusher
+        self._bound = bound
+        self._wrap = wrap
+        self._on_lost = on_lost
+        self._stall_s = stall_timeout_s
+        self._on_stall = on_stall
+        self._high = transport.get_write_buffer_limits()[1] if transport is not None else 0
+        self._queue: deque[bytes] = deque()
+        self._marked = False
+        self._writer: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
+        self._waiting = False
+        self._lost = False
+        self.stopped = False
+        pin_send_buffer(transport)
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        return self._sock
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    @property
+    def stalled(self) -> bool:
+        return self._writer is not None
+
+    def push(self, data: bytes) -> bool:
+        """A delivery: False when ``bound`` writes are already waiting (a slow consumer)."""
+        if self.stopped:
+            return True
+        queue = self._queue
+        if len(queue) >= self._bound:
+            return False
+        queue.append(data)
+        if not self._marked and self._writer is None:
+            self._marked = True
+            self._flusher.mark(self)
+        return True
+
+    def send(self, data: bytes) -> None:
+        """A reply or a control frame: same order as pushes, never refused."""
+        if self.stopped:
+            return
+        self._queue.append(data)
+        if not self._marked and self._writer is None:
+            self._marked = True
+            self._flusher.mark(self)
+
+    def flush(self) -> None:
+        """Everything queued in one write, unless the socket is stalled (then the writer task
+        takes over until the peer reads again)."""
+        self._marked = False
+        queue = self._queue
+        if not queue or self._writer is not None:
+            return
+        sock = self._sock
+        if sock is None or sock.is_closing():
+            queue.clear()
+            self._gone()
+        elif sock.get_write_buffer_size() > self._high:
+            self._writer = asyncio.get_running_loop().create_task(self._write_when_writable())
+            return
+        else:
+            data = queue[0] if len(queue) == 1 else b"".join(queue)
+            queue.clear()
+            sock.write(self._wrap(data) if self._wrap is not None else data)
+        if self._waiting:
+            self._waiting = False
+            self._room.set()
+
+    def write_now(self, data: bytes) -> None:
+        """Straight to the transport, behind what it already holds and ahead of anything still
+        queued (the last frame before a close, after ``stop`` dropped the backlog)."""
+        sock = self._sock
+        if sock is not None and not sock.is_closing():
+            sock.write(self._wrap(data) if self._wrap is not None else data)
+
+    async def drain(self) -> None:
+        """Catch-up pacing: return once everything queued reached the transport and the
+        transport is under its high-water mark again (or the outbox stopped)."""
+        while not self.stopped and not self._lost and (self._queue or self.paused()):
+            if self._queue:
+                self._room.clear()
+                self._waiting = True
+                await self._room.wait()
+            else:
+                await self._wait_writable()
+
+    def finish(self, last: bytes, drop: bool) -> None:
+        """Stop, and write ``last`` (the close payload) now, behind what is queued unless
+        ``drop``: the one write that may exceed the high-water mark, by one frame."""
+        queued = [] if drop else list(self._queue)
+        self.stop()
+        self.write_now(b"".join([*queued, last]))
+
+    async def writable(self) -> None:
+        """Return once the transport is under its high-water mark (raises ConnectionError
+        when the peer is gone)."""
+        while self.paused():
+            await self._wait_writable()
+
+    def stop(self) -> None:
+        """No more writes: drop the backlog (the client resumes from its cursor) and release
+        whoever waits in ``drain``."""
+        self.stopped = True
+        self._queue.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+        self._room.set()
+
+    def paused(self) -> bool:
+        sock = self._sock
+        return (
+            sock is not None and not sock.is_closing() and sock.get_write_buffer_size() > self._high
+        )
+
+    async def _wait_writable(self) -> None:
+        helper = getattr(self._protocol, "_drain_helper", None)
+        if helper is not None and getattr(self._protocol, "_paused", False):
+            await helper()
+        elif self.paused():
+            await asyncio.sleep(_STALL_POLL_S)
+
+    async def _write_when_writable(self) -> None:
+        try:
+            while self._queue and not self.stopped:
+                try:
+                    async with asyncio.timeout(self._stall_s):
+                        await self._wait_writable()
+                except TimeoutError:
+                    if self._on_stall is not None:
+                        self._on_stall()
+                    break
+                sock = self._sock
+                if sock is None or sock.is_closing():
+                    self._queue.clear()
+                    self._gone()
+                    break
+                batch: list[bytes] = []
+                size = sock.get_write_buffer_size()
+                while self._queue and size <= self._high:
+                    frame = self._queue.popleft()
+                    batch.append(frame)
+                    size += len(frame)
+                if batch:
+                    data = b"".join(batch)
+                    sock.write(self._wrap(data) if self._wrap is not None else data)
+        except (ConnectionError, RuntimeError):
+            self._queue.clear()
+            self._gone()
+        finally:
+            self._writer = None
+            self._waiting = False
+            self._room.set()
+
+    def _gone(self) -> None:
+        if self._lost:
+            return
+        self._lost = True
+        self._room.set()
+        if self._on_lost is not None:
+            self._on_lost()
