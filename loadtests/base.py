@@ -37,16 +37,17 @@ from rtspike.loadtests.checks import (
     make_body,
     push_latency_ms,
 )
+from rtspike.transports.core.errors import RtspikeError
 from rtspike.transports.core.users import DEV_PASSWORD
 
 _counter = itertools.count()
 
 
-class RefusedError(Exception):
+class RefusedError(RtspikeError):
     """The server refused the connection (bad token, role, ...) with a structured error."""
 
 
-class AckError(Exception):
+class AckError(RtspikeError):
     """The server answered a send with a structured error instead of an ack."""
 
 

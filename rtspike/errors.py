@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rtspike.transports.core.errors import RtspikeError
 
-class UsageError(Exception):
+
+class UsageError(RtspikeError):
     """The user asked for something we cannot do; the message says what to change."""

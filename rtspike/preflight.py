@@ -7,9 +7,10 @@ import shutil
 from urllib.parse import urlsplit
 
 from rtspike.scenarios.processes import port_is_free
+from rtspike.transports.core.errors import RtspikeError
 
 
-class PreflightError(Exception):
+class PreflightError(RtspikeError):
     """Something the run needs is missing; the message says what to do about it."""
 
 

@@ -31,6 +31,7 @@ import psutil
 from rtspike.scenarios.measure import LoopLag, summary_ms
 from rtspike.scenarios.processes import spawn_kwargs
 from rtspike.transports import registry
+from rtspike.transports.core.errors import RtspikeError
 
 CPU_LIMIT_PCT = 90.0
 LAG_LIMIT_MS = 50.0
@@ -135,7 +136,7 @@ def main() -> None:
     Path(out_path).write_text(json.dumps(result))
 
 
-class WorkerFailed(RuntimeError):
+class WorkerFailed(RtspikeError):
     pass
 
 

@@ -23,13 +23,14 @@ from rtspike.scenarios.orchestrate import Orchestrator, settings_env
 from rtspike.scenarios.profiles import PROFILES
 from rtspike.scenarios.results import Results
 from rtspike.transports import registry
+from rtspike.transports.core.errors import RtspikeError
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bench")
 __all__ = ["SCENARIOS", "BenchInterrupted", "module", "run_bench"]
 
 
-class BenchInterrupted(Exception):
+class BenchInterrupted(RtspikeError):
     """SIGINT/SIGTERM stopped the run; every process it started is stopped and what was
     measured so far is written to ``folder`` (manifest ``complete: false``)."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,7 @@ class Publisher:
         self._stop.set()
 
 
-def _first(transitions: list[tuple[float, str]], state: str, after: float) -> float | None:
+def _first(transitions: Sequence[tuple[float, str]], state: str, after: float) -> float | None:
     return next((t for t, s in transitions if s == state and t >= after), None)
 
 
@@ -268,7 +269,7 @@ async def _first_arrival(
     return None
 
 
-def _first_not(transitions: list[tuple[float, str]], state: str, after: float) -> float | None:
+def _first_not(transitions: Sequence[tuple[float, str]], state: str, after: float) -> float | None:
     return next((t for t, s in transitions if s != state and t >= after), None)
 
 

@@ -1,5 +1,6 @@
-"""The browser clients and the Python side use the same wire constants (close codes and the
-reconnect rule): node imports ``src/protocol.js`` and the values are compared with Python's."""
+"""The browser clients and the Python side use the same wire constants (close codes, the
+reconnect rule and the resilient client's state table): node imports ``src/protocol.js`` and
+the values are compared with Python's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from rtspike.transports.clients.resilient.state import TRANSITIONS, State
 from rtspike.transports.core.errors import TERMINAL_RANGE, CloseCode, should_reconnect
 
 WEB = Path(__file__).resolve().parents[2] / "transports" / "web"
@@ -21,6 +23,11 @@ const probes = [1000, 1006, 4001, 4499, 4500, 4501, 4999, 5000];
 console.log(JSON.stringify({
   close: p.CLOSE, terminal: p.TERMINAL_RANGE,
   reconnect: Object.fromEntries(probes.map((c) => [c, p.shouldReconnect(c)])),
+  states: p.STATES, transitions: p.TRANSITIONS,
+  refused: p.STATES.flatMap((a) => p.STATES.map((b) => [a, b])).filter(([a, b]) => {
+    try { p.checkTransition(a, b); return false; }
+    catch (e) { return e instanceof p.IllegalTransition; }
+  }),
 }));
 """
 
@@ -48,6 +55,17 @@ def test_js_close_codes_are_pythons(js: dict[str, Any]) -> None:
     assert {int(c): r for c, r in js["reconnect"].items()} == {
         c: should_reconnect(c) for c in map(int, js["reconnect"])
     }
+
+
+def test_js_states_and_transition_table_are_pythons(js: dict[str, Any]) -> None:
+    assert js["states"] == [s.value for s in State]
+    assert {k: set(v) for k, v in js["transitions"].items()} == {
+        s.value: {t.value for t in targets} for s, targets in TRANSITIONS.items()
+    }
+    refused = {(a.value, b.value) for a in State for b in State if a != b} - {
+        (a.value, b.value) for a, targets in TRANSITIONS.items() for b in targets
+    }
+    assert {tuple(pair) for pair in js["refused"]} == refused, "JS must refuse what Python does"
 
 
 def test_no_close_code_literals_outside_the_tables() -> None:

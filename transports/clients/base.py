@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.errors import AppError, ErrorCode, error_for_close, error_from_payload
+from rtspike.transports.core.errors import (
+    AppError,
+    ErrorCode,
+    RtspikeError,
+    error_for_close,
+    error_from_payload,
+)
 
 MessageHandler = Callable[[MessageEvent], Awaitable[None] | None]
 
@@ -26,8 +33,23 @@ def error_of_response(resp: httpx.Response) -> AppError:
     return error_from_payload(payload, resp.status_code)
 
 
-class ConnectionClosed(Exception):
-    """The server ended a live connection; ``code`` says whether to reconnect (4000-4499)."""
+class ClientError(RtspikeError):
+    """A client could not do what was asked because of the connection, not because the server
+    refused (a refusal is an ``AppError``)."""
+
+
+class ConnectionFailed(ClientError):
+    """Could not connect, or the network broke (refused TCP, failed handshake, timeout). The
+    library's own exception is the ``__cause__``."""
+
+
+class ReplyTimeout(ClientError):
+    """The server did not answer a request in time; the connection may still be up."""
+
+
+class ConnectionClosed(ClientError):
+    """The server ended a live connection; ``code`` says whether to reconnect (the table in
+    ``core/errors.py``)."""
 
     def __init__(self, code: int, reason: str = "") -> None:
         super().__init__(f"closed {code}: {reason}")
@@ -98,4 +120,33 @@ class RealtimeClient(ABC):
             self.closed.set()
 
 
-__all__ = ["AppError", "ConnectionClosed", "MessageHandler", "RealtimeClient", "error_of_response"]
+ErrorMap = Mapping[type[BaseException] | tuple[type[BaseException], ...], type[ClientError]]
+
+
+@contextmanager
+def mapped_errors(what: str, mapping: ErrorMap) -> Iterator[None]:
+    """The adapter edge (as httpx's ``map_httpcore_exceptions``): a library exception raised
+    inside becomes the first matching ``ClientError``, chained; ours pass through untouched."""
+    try:
+        yield
+    except RtspikeError:
+        raise
+    except Exception as exc:
+        for source, target in mapping.items():
+            if isinstance(exc, source):
+                raise target(f"{what}: {type(exc).__name__}") from exc
+        raise
+
+
+__all__ = [
+    "AppError",
+    "ClientError",
+    "ConnectionClosed",
+    "ConnectionFailed",
+    "ErrorMap",
+    "MessageHandler",
+    "RealtimeClient",
+    "ReplyTimeout",
+    "error_of_response",
+    "mapped_errors",
+]

@@ -16,13 +16,15 @@ from typing import Any
 
 import aiohttp
 
+from rtspike.transports.core.errors import RtspikeError
+
 __all__ = ["EventHandler", "LeanSocket", "RefusedError", "now_ns"]
 
 EventHandler = Callable[[dict[str, Any], int], None]
 now_ns = time.monotonic_ns
 
 
-class RefusedError(Exception):
+class RefusedError(RtspikeError):
     """The server refused the connection with a structured error."""
 
 

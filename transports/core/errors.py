@@ -108,7 +108,13 @@ _STATUS: dict[ErrorCode, int] = {
 }
 
 
-class AppError(Exception):
+class RtspikeError(Exception):
+    """The root of every exception the project raises on purpose. Library errors (aiohttp,
+    httpx, python-socketio, websockets) are mapped to one of these at the adapter edge, so a
+    caller catches our types only."""
+
+
+class AppError(RtspikeError):
     """A refusal with a stable code; safe to show to the client (never carries a token)."""
 
     def __init__(

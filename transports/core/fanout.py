@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.envelope import MessageEvent
@@ -30,17 +31,29 @@ __all__ = [
 ]
 
 
+class AttachState(StrEnum):
+    """PENDING -> SYNCING (reading the log; live events are buffered) -> LIVE, back to SYNCING
+    on a gap of its own; CLOSED from any state, and final."""
+
+    PENDING = "pending"
+    SYNCING = "syncing"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
 @dataclass(eq=False)
 class Attachment:
     conn: LiveConnection
     streams: tuple[str, ...]
     epoch: str
     positions: dict[str, int]
-    live: bool = False
-    syncing: bool = False
+    state: AttachState = AttachState.PENDING
     buffered: list[MessageEvent] = field(default_factory=list)
-    closed: bool = False
     timer: asyncio.TimerHandle | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.state is AttachState.CLOSED
 
 
 SyncStarter = Callable[[Attachment], None]
@@ -68,10 +81,10 @@ class Attachments:
         att.buffered.append(event)
 
     def offer(self, att: Attachment, event: MessageEvent) -> None:
-        if att.closed:
-            return
-        if not att.live:
-            self._hold(att, event)
+        state = att.state
+        if state is not AttachState.LIVE:
+            if state is not AttachState.CLOSED:
+                self._hold(att, event)
             return
         if event.epoch != att.epoch:
             att.epoch = event.epoch
@@ -80,9 +93,8 @@ class Attachments:
         if event.seq <= pos:
             return
         if event.seq != pos + 1:
-            att.live = False
             self._hold(att, event)
-            self._start_sync(att)
+            self._start_sync(att)  # -> SYNCING, unless the hold overflowed and closed it
             return
         att.positions[event.stream] = event.seq
         transport = att.conn.transport
@@ -93,7 +105,7 @@ class Attachments:
     def go_live(self, att: Attachment) -> None:
         """Switch to live and replay what arrived during the log read, in arrival order."""
         pending, att.buffered = att.buffered, []
-        att.live = True
+        att.state = AttachState.LIVE
         for event in sorted(pending, key=lambda e: (e.stream, e.seq)):
             self.offer(att, event)
 

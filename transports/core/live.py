@@ -16,7 +16,7 @@ from typing import Any
 from rtspike.transports.core.connection import LiveConnection
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, close_code_for
-from rtspike.transports.core.fanout import Attachment, Attachments, Feed
+from rtspike.transports.core.fanout import Attachment, Attachments, AttachState, Feed
 from rtspike.transports.core.log.base import MessageLog
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.metrics import Metrics
@@ -122,7 +122,7 @@ class LiveRegistry:
         att = self._by_conn.pop(id(conn), None)
         if att is None:
             return
-        att.closed = True
+        att.state = AttachState.CLOSED
         if att.timer is not None:
             att.timer.cancel()
         for stream in att.streams:
@@ -216,10 +216,9 @@ class LiveRegistry:
         return [e for e in events if e.seq <= upto]
 
     def _start_sync(self, att: Attachment) -> None:
-        if att.syncing or att.closed:
+        if att.state is AttachState.SYNCING or att.state is AttachState.CLOSED:
             return
-        att.syncing = True
-        att.live = False
+        att.state = AttachState.SYNCING
         task = asyncio.get_running_loop().create_task(self._sync(att))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -257,7 +256,8 @@ class LiveRegistry:
             self._end(att, AppError(ErrorCode.TRANSPORT_UNAVAILABLE, "Catch-up failed; reconnect."))
             return
         finally:
-            att.syncing = False
+            if att.state is AttachState.SYNCING:
+                att.state = AttachState.PENDING
         if replayed:
             self._metrics.caught_up.labels(att.conn.transport).inc(replayed)
             log.info(

@@ -9,13 +9,14 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rtspike.transports.core.errors import RtspikeError
 from rtspike.transports.core.ids import new_secret
 
 _MIN_SECRET_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 SECRET_FILE = "jwt_secret"
 
 
-class SettingsError(Exception):
+class SettingsError(RtspikeError):
     """A setting is invalid; the message tells the operator what to change."""
 
 

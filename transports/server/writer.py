@@ -81,7 +81,7 @@ class EventCache(Generic[T]):
     the next, so the identity slot hits for all but the first connection; catch-up replays
     rebuild events from the log (new objects), which ``size`` > 0 serves by message id."""
 
-    __slots__ = ("_by_id", "_encode", "_last", "_last_value", "_size")
+    __slots__ = ("_by_id", "_encode", "_last", "_last_value", "_size", "get")
 
     def __init__(self, encode: Callable[[MessageEvent], T], size: int = 0) -> None:
         self._encode = encode
@@ -89,8 +89,13 @@ class EventCache(Generic[T]):
         self._by_id: dict[str, T] = {}
         self._last: MessageEvent | None = None
         self._last_value: T | None = None
+        # Hot path: a plain bound method is cheaper to call than an instance's ``__call__``.
+        self.get: Callable[[MessageEvent], T] = self._get
 
     def __call__(self, event: MessageEvent) -> T:
+        return self._get(event)
+
+    def _get(self, event: MessageEvent) -> T:
         if event is self._last:
             return self._last_value  # type: ignore[return-value]
         value = self._by_id.get(event.id) if self._size else None

@@ -9,7 +9,15 @@ from typing import Any
 
 import socketio
 
-from rtspike.transports.clients.base import ConnectionClosed, MessageHandler, RealtimeClient
+from rtspike.transports.clients.base import (
+    ConnectionClosed,
+    ConnectionFailed,
+    ErrorMap,
+    MessageHandler,
+    RealtimeClient,
+    ReplyTimeout,
+    mapped_errors,
+)
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import (
     AppError,
@@ -27,6 +35,7 @@ EVENT_NEW = "message:new"
 EVENT_ERROR = "error"
 CLOSED_BY_US = int(CloseCode.NORMAL)
 CONNECTION_LOST = int(CloseCode.ABNORMAL)
+_CALL_ERRORS: ErrorMap = {(socketio.exceptions.SocketIOError, OSError): ConnectionFailed}
 
 
 class Client(RealtimeClient):
@@ -74,12 +83,15 @@ class Client(RealtimeClient):
             refused = self._refused
             if isinstance(refused, dict) and isinstance(refused.get("data"), dict):
                 raise error_from_payload(refused["data"]) from None
-            raise ConnectionError(f"socket.io connect failed: {exc}") from exc
+            raise ConnectionFailed(f"socket.io connect failed: {exc}") from exc
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConnectionFailed(f"socket.io connect failed: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         self._closing = True
         if self._sio is not None:
-            await self._sio.disconnect()
+            with mapped_errors("socket.io close", _CALL_ERRORS):
+                await self._sio.disconnect()
         self._mark_closed(CLOSED_BY_US, "closed by client")
 
     # sending -----------------------------------------------------------------------------------
@@ -105,9 +117,11 @@ class Client(RealtimeClient):
             if self.closed.is_set():
                 code = self.close_code or CONNECTION_LOST
                 raise ConnectionClosed(code, self.close_reason) from None
-            raise TimeoutError(f"no ack for {event!r} in {self.timeout_s}s") from None
+            raise ReplyTimeout(f"no ack for {event!r} in {self.timeout_s}s") from None
         except (socketio.exceptions.BadNamespaceError, socketio.exceptions.DisconnectedError):
             raise ConnectionClosed(self.close_code or CONNECTION_LOST, "not connected") from None
+        except (socketio.exceptions.SocketIOError, OSError) as exc:
+            raise ConnectionFailed(f"socket.io call: {type(exc).__name__}") from exc
         if not isinstance(ack, dict):
             return AppError(ErrorCode.INTERNAL, f"unexpected ack {ack!r}"[:200]).to_dict()
         return ack

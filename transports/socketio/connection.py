@@ -79,11 +79,11 @@ class SioConnection:
             return True
         writer = self.writer
         if writer is not None:
-            return writer.push(self._packets(event)[1])
+            return writer.push(self._packets.get(event)[1])
         queue = self._queue
         if queue.qsize() >= self._bound:
             return False
-        queue.put_nowait(self._packets(event)[0])
+        queue.put_nowait(self._packets.get(event)[0])
         return True
 
     @property

@@ -80,6 +80,8 @@ class DirectWriter:
             early, self.early = self.early, []
             for data in early:
                 self.outbox.send(data)
+            # From now on a push is the outbox's push: one call less per delivery.
+            self.push = self.outbox.push  # type: ignore[method-assign]
 
     async def drain(self) -> None:
         await self.outbox.drain()

@@ -15,7 +15,13 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
 
-from rtspike.transports.clients.base import RealtimeClient, error_of_response
+from rtspike.transports.clients.base import (
+    ConnectionFailed,
+    ErrorMap,
+    RealtimeClient,
+    error_of_response,
+    mapped_errors,
+)
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, closure_from_payload
 from rtspike.transports.core.logging import get_logger
@@ -25,6 +31,9 @@ STREAM_PATH = "/realtime/sse"
 SEND_PATH = "/api/v1/messages"
 ABNORMAL = int(CloseCode.ABNORMAL)
 OPEN_TIMEOUT_S = 10.0
+_HTTP_ERRORS: ErrorMap = {
+    (httpx.HTTPError, OSError, TimeoutError, StopAsyncIteration): ConnectionFailed
+}
 
 
 class Client(RealtimeClient):
@@ -58,22 +67,24 @@ class Client(RealtimeClient):
         self._token = token
         self.closed.clear()
         self.close_code, self.close_reason, self._paused = None, "", False
+        self.close_error = None
         headers = self._auth_headers()
         if cursor:
             headers["Last-Event-ID"] = cursor
         stack = contextlib.AsyncExitStack()
         try:
-            source = await stack.enter_async_context(
-                aconnect_sse(self._client(), "GET", STREAM_PATH, headers=headers)
-            )
-            resp = source.response
-            if resp.status_code != 200:
-                await resp.aread()
-                raise error_of_response(resp)
-            events = source.aiter_sse()
-            stack.push_async_callback(events.aclose)
-            async with asyncio.timeout(OPEN_TIMEOUT_S):
-                first = await anext(events)
+            with mapped_errors("sse connect", _HTTP_ERRORS):
+                source = await stack.enter_async_context(
+                    aconnect_sse(self._client(), "GET", STREAM_PATH, headers=headers)
+                )
+                resp = source.response
+                if resp.status_code != 200:
+                    await resp.aread()
+                    raise error_of_response(resp)
+                events = source.aiter_sse()
+                stack.push_async_callback(events.aclose)
+                async with asyncio.timeout(OPEN_TIMEOUT_S):
+                    first = await anext(events)
             if first.retry is None:
                 raise AppError(ErrorCode.INTERNAL, "stream did not start with a retry line")
         except BaseException:
@@ -130,7 +141,8 @@ class Client(RealtimeClient):
             "Content-Type": "application/json",
             "X-Rtspike-Transport": self.name,
         }
-        return await self._client().post(path, content=content, headers=headers)
+        with mapped_errors("sse send", _HTTP_ERRORS):
+            return await self._client().post(path, content=content, headers=headers)
 
     async def send(self, message: dict[str, Any]) -> MessageEvent:
         resp = await self._post(SEND_PATH, json.dumps(message))

@@ -35,6 +35,9 @@ class StreamState(StrEnum):
     GONE = "gone"
 
 
+_OPEN = StreamState.OPEN
+
+
 def wire_cache() -> EventCache[bytes]:
     """The event's JSON bytes, shared by every stream of one app."""
     return EventCache(lambda event: event.wire().encode())
@@ -67,7 +70,7 @@ class SseConnection:
         self.state = StreamState.OPEN
         self.ended_by: AppError | None = None
         self._encode = CursorEncoder()
-        self._wires = wires
+        self._wire = wires.get
         self._sock = sock
         self._keepalive_s = keepalive_s
         self._pushed = 0
@@ -82,14 +85,15 @@ class SseConnection:
             stall_timeout_s=stall_timeout_s,
             on_stall=self._stalled,
         )
+        self._push = self._out.push
 
     # the hub's side --------------------------------------------------------------------------
     def push(self, event: MessageEvent) -> bool:
-        if self.state is not StreamState.OPEN:
+        if self.state is not _OPEN:
             return True
         cursor = self.cursor
         cursor.advance(event.stream, event.seq, event.epoch)
-        if not self._out.push(_FRAME % (self._encode(cursor), self._wires(event))):
+        if not self._push(_FRAME % (self._encode(cursor), self._wire(event))):
             return False
         self._pushed += 1
         return True

@@ -16,8 +16,17 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed as WsClosed
+from websockets.exceptions import WebSocketException
 
-from rtspike.transports.clients.base import ConnectionClosed, MessageHandler, RealtimeClient
+from rtspike.transports.clients.base import (
+    ConnectionClosed,
+    ConnectionFailed,
+    ErrorMap,
+    MessageHandler,
+    RealtimeClient,
+    ReplyTimeout,
+    mapped_errors,
+)
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import (
     AppError,
@@ -37,6 +46,12 @@ _wire_log.setLevel(logging.INFO)
 PATH = "/realtime/ws"
 REPLY_TIMEOUT_S = 10.0
 ABNORMAL = int(CloseCode.ABNORMAL)
+# The library's failures to connect, as ours (see ``mapped_errors``).
+_CONNECT_ERRORS: ErrorMap = {
+    (OSError, TimeoutError, WebSocketException, ValueError): ConnectionFailed
+}
+# During auth a close is a refusal (handled apart), so websockets' own errors are not mapped.
+_AUTH_ERRORS: ErrorMap = {(OSError, TimeoutError, ValueError): ConnectionFailed}
 
 
 def ws_url(base_url: str) -> str:
@@ -70,22 +85,24 @@ class Client(RealtimeClient):
         self._ended_by: AppError | None = None
 
     async def connect(self, token: str, cursor: str | None = None) -> None:
-        ws = await connect(
-            ws_url(self.base_url),
-            max_size=8 * 1024 * 1024,
-            compression=None,
-            open_timeout=self.open_timeout,
-            ping_interval=self.ping_interval,
-            ping_timeout=self.ping_interval,
-            close_timeout=2.0,
-            logger=_wire_log,
-        )
+        with mapped_errors("ws connect", _CONNECT_ERRORS):
+            ws = await connect(
+                ws_url(self.base_url),
+                max_size=8 * 1024 * 1024,
+                compression=None,
+                open_timeout=self.open_timeout,
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_interval,
+                close_timeout=2.0,
+                logger=_wire_log,
+            )
         frame: dict[str, Any] = {"type": "auth", "token": token}
         if cursor:
             frame["cursor"] = cursor
         try:
-            await ws.send(json.dumps(frame))
-            reply = json.loads(await asyncio.wait_for(ws.recv(), self.open_timeout))
+            with mapped_errors("ws auth", _AUTH_ERRORS):
+                await ws.send(json.dumps(frame))
+                reply = json.loads(await asyncio.wait_for(ws.recv(), self.open_timeout))
         except WsClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else ABNORMAL
             raise AppError(
@@ -150,7 +167,7 @@ class Client(RealtimeClient):
     # internals -------------------------------------------------------------------------------
     def _require(self) -> ClientConnection:
         if self._ws is None:
-            raise RuntimeError("not connected")
+            raise ConnectionClosed(self.close_code or ABNORMAL, "not connected")
         return self._ws
 
     async def _request(
@@ -170,6 +187,10 @@ class Client(RealtimeClient):
         except WsClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else ABNORMAL
             raise ConnectionClosed(code, exc.rcvd.reason if exc.rcvd else "") from None
+        except TimeoutError:
+            raise ReplyTimeout(f"no reply in {REPLY_TIMEOUT_S:g}s") from None
+        except OSError as exc:
+            raise ConnectionFailed(f"ws send: {type(exc).__name__}") from exc
         finally:
             if frame is not None and not anonymous:
                 self._pending.pop(str(frame["id"]), None)

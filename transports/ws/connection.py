@@ -50,13 +50,14 @@ class WsConnection:
         self.close_reason = ""
         self._ws = ws
         self._sock: asyncio.Transport | None = request.transport
-        self._frames = frames
+        self._frame = frames.get
         self._out = Outbox(self._sock, request.protocol, flusher, queue_bound)
+        self._push = self._out.push
         self._tasks: set[asyncio.Task[None]] = set()
 
     # the hub's side --------------------------------------------------------------------------
     def push(self, event: MessageEvent) -> bool:
-        return self._out.push(self._frames(event))
+        return self._push(self._frame(event))
 
     async def drain(self) -> None:
         """Catch-up pacing: wait until everything queued reached the socket and the socket

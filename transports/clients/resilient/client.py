@@ -32,10 +32,8 @@ from rtspike.transports.clients.resilient.rest import (
     static_token,
 )
 from rtspike.transports.clients.resilient.state import (
-    CONNECTED,
-    CONNECTING,
-    DEGRADED,
-    DISCONNECTED,
+    Event,
+    State,
     StateCallback,
     StateTracker,
     Terminal,
@@ -98,11 +96,11 @@ class ResilientClient:
         return self.delivery.cursor
 
     @property
-    def state(self) -> str:
+    def state(self) -> State:
         return self.tracker.state
 
     @property
-    def transitions(self) -> list[tuple[float, str]]:
+    def transitions(self) -> list[tuple[float, State]]:
         return self.tracker.transitions
 
     # lifecycle ---------------------------------------------------------------------------
@@ -120,7 +118,7 @@ class ResilientClient:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self._drop_client()
-        self.tracker.set(DISCONNECTED, last_error="STOPPED")
+        self.tracker.on(Event.END, last_error="STOPPED")
         if self._own_http:
             await self.rest.http.aclose()
 
@@ -130,7 +128,7 @@ class ResilientClient:
         message = dict(message)
         message.setdefault("client_msg_id", new_id())
         client = self._client
-        if self.state == CONNECTED and client is not None and not client.closed.is_set():
+        if self.state is State.CONNECTED and client is not None and not client.closed.is_set():
             live = await self._send_live(client, message)
             if live is not None:
                 return live
@@ -171,20 +169,19 @@ class ResilientClient:
         try:
             await self._loop()
         except Terminal as exc:
-            self.tracker.set(DISCONNECTED, last_error=exc.code)
+            self.tracker.on(Event.END, last_error=exc.code)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("client.crashed", transport=self.transport)
-            self.tracker.set(DISCONNECTED, last_error=type(exc).__name__)
+            self.tracker.on(Event.END, last_error=type(exc).__name__)
         finally:
             self.tracker.settled.set()
 
     async def _loop(self) -> None:
         failures = 0
         while True:
-            if self.state != DEGRADED:
-                self.tracker.set(CONNECTING, attempt=failures)
+            self.tracker.on(Event.ATTEMPT, attempt=failures)
             client, unavailable = await self._connect_once()
             if client is None:
                 failures += 1
@@ -197,6 +194,7 @@ class ResilientClient:
             code = await self._connected(client)
             if not should_reconnect(code):
                 raise Terminal(f"CLOSE_{code}")
+            self.tracker.on(Event.DROPPED)
             await self._sleep(full_jitter(0, *self._backoff, self.rng))
 
     @property
@@ -246,7 +244,7 @@ class ResilientClient:
         """Live until the server closes or a gap cannot be filled; returns the close code."""
         self._client = client
         self._resync.clear()
-        self.tracker.set(CONNECTED, attempt=0)
+        self.tracker.on(Event.UP, attempt=0)
         closed = asyncio.ensure_future(client.closed.wait())
         resync = asyncio.ensure_future(self._resync.wait())
         try:
@@ -266,7 +264,7 @@ class ResilientClient:
     async def _degraded(self) -> RealtimeClient:
         """Poll, probe, wait; repeat until a probe connects (Terminal propagates). Delays run
         from the start of each poll, so a slow probe does not stretch the schedule."""
-        self.tracker.set(DEGRADED, attempt=self.tracker.attempt)
+        self.tracker.on(Event.FALLBACK, attempt=self.tracker.attempt)
         step = 0
         while True:
             began = time.monotonic()

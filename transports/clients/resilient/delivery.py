@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from rtspike.transports.clients.base import MessageHandler
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.envelope import MessageEvent
+from rtspike.transports.core.errors import RtspikeError
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.resilient")
@@ -30,7 +31,7 @@ def full_jitter(attempt: int, base: float, cap: float, rng: random.Random | None
     return (rng or random).uniform(0.0, ceiling)
 
 
-class GapUnfilled(Exception):
+class GapUnfilled(RtspikeError):
     """A live event jumped ahead and REST could not supply the missing range (yet)."""
 
 

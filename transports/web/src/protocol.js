@@ -19,3 +19,24 @@ export const TERMINAL_RANGE = Object.freeze([4500, 4999]);
 export function shouldReconnect(closeCode) {
   return !(closeCode >= TERMINAL_RANGE[0] && closeCode <= TERMINAL_RANGE[1]);
 }
+
+/** The resilient client's four states and which may follow which (Python:
+ * clients/resilient/state.py TRANSITIONS). Staying in a state is not a transition. */
+export const STATES = Object.freeze(["connecting", "connected", "degraded", "disconnected"]);
+export const TRANSITIONS = Object.freeze({
+  connecting: Object.freeze(["connected", "degraded", "disconnected"]),
+  connected: Object.freeze(["connecting", "disconnected"]),
+  degraded: Object.freeze(["connected", "disconnected"]),
+  disconnected: Object.freeze(["connecting"]),
+});
+
+export class IllegalTransition extends Error {}
+
+/** Throws IllegalTransition unless `to` may follow `from` (null = not started = disconnected). */
+export function checkTransition(from, to) {
+  const current = from ?? "disconnected";
+  if (current === to) return;
+  if (!(TRANSITIONS[current] || []).includes(to)) {
+    throw new IllegalTransition(`${current} cannot become ${to}`);
+  }
+}

@@ -5,12 +5,12 @@
 
 import { AUTH_CODES, ApiError, PAGE, TransportError, errorFromPayload, toTransportError } from "./api.js";
 import { Cursor, uuid7 } from "./cursor.js";
-import { CLOSE, shouldReconnect } from "./protocol.js";
+import { CLOSE, checkTransition, shouldReconnect } from "./protocol.js";
 
 export { ApiClient, ApiError, TransportError, errorFromPayload, withTimeout } from "./api.js";
 export { Cursor, uuid7 } from "./cursor.js";
 
-export const STATES = Object.freeze(["connecting", "connected", "degraded", "disconnected"]);
+export { STATES, TRANSITIONS } from "./protocol.js";
 const RECENT_IDS = 4096;
 
 /** Full jitter: uniform(0, min(cap, base * 2**attempt)). */
@@ -97,6 +97,7 @@ export class ResilientClient {
 
   // -- states ---------------------------------------------------------------------------
   _set(state, extra = {}) {
+    checkTransition(this.state, state);
     const at = this.now();
     this.info = { attempt: 0, nextPollAt: null, nextRetryAt: null, lastError: null, ...extra };
     this.info.transport = this.transportName;
