@@ -271,8 +271,8 @@ class LiveRegistry:
 
     async def _drained(self, att: Attachment) -> bool:
         """Wait for the reader to take what it was given, at most ``stall_timeout_s``: a
-        reader that stalls its catch-up is cut as a slow consumer (4008) and its messages stay
-        in the log for its next connection."""
+        reader that stalls its catch-up is cut as a slow consumer (``SLOW_CONSUMER``); its
+        messages stay in the log for its next connection."""
         try:
             async with asyncio.timeout(self._bounds.stall_timeout_s):
                 await att.conn.drain()
