@@ -278,7 +278,7 @@ def _recovery_rows(
     transport: str,
     case: str,
     cycles: list[Cycle],
-    transitions: list[tuple[float, str]],
+    transitions: Sequence[tuple[float, str]],
     timeout_s: float,
 ) -> None:
     """One repeat per interruption. A cycle that never recovered is written as a timeout
