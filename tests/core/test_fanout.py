@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from rtspike.transports.core.envelope import MessageEvent
-from rtspike.transports.core.fanout import Attachment, Attachments, Feed
+from rtspike.transports.core.fanout import Attachment, Attachments, AttachState, Feed
 from rtspike.transports.core.principal import Principal, Role
 from tests.core.test_hub import FakeConn
 from tests.factories import make_event
@@ -24,7 +24,7 @@ class Recorder:
 
 
 def live_attachment(conn: FakeConn, positions: dict[str, int] | None = None) -> Attachment:
-    return Attachment(conn, (STREAM, OTHER), "e1", dict(positions or {}), live=True)
+    return Attachment(conn, (STREAM, OTHER), "e1", dict(positions or {}), state=AttachState.LIVE)
 
 
 def seqs(conn: FakeConn, stream: str = STREAM) -> list[int]:
@@ -46,7 +46,7 @@ def test_a_gap_holds_the_event_and_asks_for_a_log_read() -> None:
     rec, conn = Recorder(), FakeConn(WHO)
     att = live_attachment(conn, {STREAM: 1})
     rec.atts.offer(att, make_event(3))
-    assert conn.events == [] and not att.live
+    assert conn.events == [] and att.state is AttachState.PENDING
     assert rec.synced == [att]
     assert [e.seq for e in att.buffered] == [3]
 
@@ -60,7 +60,7 @@ def test_go_live_replays_what_arrived_during_catch_up_without_repeats() -> None:
     att.positions = {STREAM: 1}  # what the log read already delivered
     rec.atts.go_live(att)
     assert seqs(conn) == [2, 3] and seqs(conn, OTHER) == [1]
-    assert att.buffered == [] and att.live
+    assert att.buffered == [] and att.state is AttachState.LIVE
 
 
 def test_a_new_epoch_restarts_positions() -> None:
@@ -85,7 +85,7 @@ def test_a_full_connection_and_a_full_catch_up_buffer_overflow() -> None:
 def test_a_closed_attachment_gets_nothing() -> None:
     rec, conn = Recorder(), FakeConn(WHO)
     att = live_attachment(conn)
-    att.closed = True
+    att.state = AttachState.CLOSED
     rec.atts.offer(att, make_event(1))
     assert conn.events == [] and att.buffered == []
 

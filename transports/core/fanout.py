@@ -93,6 +93,7 @@ class Attachments:
         if event.seq <= pos:
             return
         if event.seq != pos + 1:
+            att.state = AttachState.PENDING  # behind: not live until a log read catches up
             self._hold(att, event)
             self._start_sync(att)  # -> SYNCING, unless the hold overflowed and closed it
             return
