@@ -6,9 +6,9 @@ Both are about the tail at a steady broadcast rate, not about throughput:
 - ``gc.freeze()`` once started: modules, the seed directory and the app's own structures
   (about 120,000 tracked objects here) move to the permanent generation, so every later full
   collection walks only what the traffic created instead of stopping the loop for all of it.
-- a 1 ms GIL switch interval (CPython's default is 5 ms): the SQLite writer thread needs the
-  GIL back after each statement, and while the loop thread is busy fanning out it would wait
-  up to 5 ms per hand-off, several times per append; the append is on every send's path.
+- a 1 ms GIL switch interval (CPython's default is 5 ms): the SQLite reader thread (store
+  lookups of every authentication, catch-up pages) needs the GIL back after each statement,
+  and while the loop thread is busy fanning out it would wait up to 5 ms per hand-off.
 """
 
 from __future__ import annotations
