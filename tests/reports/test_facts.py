@@ -4,11 +4,12 @@ computed over fewer criteria than the others'."""
 from __future__ import annotations
 
 from rtspike.reports import adr, handoff, scoring
+from rtspike.reports.rubric import DEFAULT_WEIGHTS  # the real file (conftest pins another)
 from rtspike.transports import registry
 
 
 def test_every_registered_transport_has_its_facts() -> None:
-    rubric = scoring.load_rubric()
+    rubric = scoring.load_rubric(DEFAULT_WEIGHTS)
     assert rubric.facts, "the facts table is empty"
     assert scoring.missing_facts(rubric, registry.names()) == []
     assert {f.transport for f in rubric.facts} <= set(registry.names())
@@ -21,7 +22,7 @@ def test_every_registered_transport_has_its_handoff_entry() -> None:
 
 
 def test_a_transport_without_facts_is_reported() -> None:
-    rubric = scoring.load_rubric()
+    rubric = scoring.load_rubric(DEFAULT_WEIGHTS)
     declared = sorted({f.transport for f in rubric.facts})
     missing = scoring.missing_facts(rubric, [*declared, "newcomer"])
     assert missing and {t for _, t in missing} == {"newcomer"}
