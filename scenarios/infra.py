@@ -25,9 +25,10 @@ from typing import Any
 from rtspike.scenarios import browser as chromium
 from rtspike.scenarios import lean, nginx
 from rtspike.scenarios.context import Context
-from rtspike.scenarios.nativeclients import ORIGIN_VARIANT, VARIANTS
+from rtspike.scenarios.nativeclients import native_clients
 from rtspike.scenarios.orchestrate import RedisProcess
 from rtspike.scenarios.processes import ServerProcess
+from rtspike.transports import registry
 from rtspike.transports.core.redis_keys import delete_prefix
 
 NAME = "proxy"
@@ -100,7 +101,7 @@ async def sticky(
     ctx: Context, browser: Any, transport: str, p: dict[str, Any], setup: StickyNodes | None
 ) -> None:
     if setup is None:
-        for v in VARIANTS[transport]:
+        for v in native_clients(transport):
             ctx.results.add(
                 NAME,
                 transport,
@@ -117,13 +118,13 @@ async def sticky(
     sender = asyncio.create_task(_broadcast_until(nodes[0].base_url, stop))
     try:
         for ip_hash in (False, True):
-            proxy = nginx.Nginx([n.port for n in nodes], nginx.DOCUMENTED[transport], ip_hash)
+            proxy = nginx.Nginx([n.port for n in nodes], nginx.documented(transport), ip_hash)
             await proxy.start()
             try:
                 await asyncio.gather(
                     *(
                         _attempts(ctx, browser, proxy, nodes[0].base_url, transport, v.name, p)
-                        for v in VARIANTS[transport]
+                        for v in native_clients(transport)
                     )
                 )
             finally:
@@ -167,9 +168,9 @@ async def _attempts(
 async def per_origin(
     ctx: Context, browser: Any, transport: str, p: dict[str, Any], srv: ServerProcess
 ) -> None:
-    variant = f"{transport}/{ORIGIN_VARIANT[transport]}"
+    variant = f"{transport}/{registry.spec(transport).infra.origin_client}"
     n, window = p["origin_clients"], p["origin_window_s"]
-    h2 = nginx.Nginx([srv.port], nginx.DOCUMENTED[transport], http2_tls=True)
+    h2 = nginx.Nginx([srv.port], nginx.documented(transport), http2_tls=True)
     h2_error: str | None = None
     try:
         try:

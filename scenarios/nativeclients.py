@@ -1,10 +1,9 @@
 """The browser clients the ``native`` scenario measures, and how one client's log becomes its
 figures.
 
-``VARIANTS`` is the one per-transport table of what a team ships with each library's defaults
-(the probe page, transports/web/src/probe.js, has the connect code of each). It belongs beside
-the transport's spec and moves there when the registry grows one. ``ours`` (resilient.js over
-the transport) is measured next to every transport's native variants.
+What a team ships with each library's defaults is the transport's spec (``native_clients``;
+the probe page, transports/web/src/probe.js, has the connect code of each). ``ours``
+(resilient.js over the transport) is measured next to every transport's native variants.
 """
 
 from __future__ import annotations
@@ -13,39 +12,23 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from rtspike.transports import registry
+from rtspike.transports.spec import NativeClient
+
 OURS = "ours"
 DETECT = ("down", "final", "error")
 
 
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    description: str
-
-
-VARIANTS: dict[str, tuple[Variant, ...]] = {
-    "socketio": (
-        Variant(
-            "default", "socket.io-client, reconnection on, default transports (polling, upgrade)"
-        ),
-        Variant("websocket", "socket.io-client, reconnection on, transports: ['websocket']"),
-    ),
-    "sse": (
-        Variant("ticket", "native EventSource, one-time ticket in the URL, server retry:"),
-        Variant("cookie", "native EventSource, HttpOnly cookie credential, server retry:"),
-    ),
-    "ws": (
-        Variant("plain", "native WebSocket, auth frame on open, no reconnect"),
-        Variant("reconnecting", "reconnecting-websocket defaults, auth frame on every open"),
-    ),
-}
-ORIGIN_VARIANT: dict[str, str] = {"socketio": "default", "sse": "cookie", "ws": "plain"}
-"""The variant the per-origin limit opens 8 of (the cookie spares SSE a ticket fetch each)."""
 OURS_DESCRIPTION = "resilient.js (backoff, token refresh, cursor resume, dedupe) over {transport}"
 
 
+def native_clients(transport: str) -> tuple[NativeClient, ...]:
+    """The transport's own browser clients, from its spec (none: nothing to measure)."""
+    return registry.spec(transport).native_clients
+
+
 def variants(transport: str) -> list[str]:
-    return [v.name for v in VARIANTS.get(transport, ())] + [OURS]
+    return [v.name for v in native_clients(transport)] + [OURS]
 
 
 @dataclass

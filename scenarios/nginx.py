@@ -3,10 +3,10 @@ directory, one worker, listening on a free loopback port, started and stopped by
 id (never the system nginx, never its config). ``scripts/ensure-nginx.sh`` installs the Debian
 package the way ``ensure-chromium.sh`` installs Chromium.
 
-``DOCUMENTED`` is the per-transport table of the config each library's documentation asks for
-in front of it (it moves beside the transport's spec when the registry grows one); ``DEFAULT``
-is what nginx does with a bare ``proxy_pass`` (HTTP/1.0 upstream, no Upgrade/Connection headers
-forwarded, responses buffered unless the upstream says ``X-Accel-Buffering: no``).
+``documented(transport)`` is the config the library's documentation asks for in front of it
+(the transport spec's ``infra.nginx_location``); ``DEFAULT`` is what nginx does with a bare
+``proxy_pass`` (HTTP/1.0 upstream, no Upgrade/Connection headers forwarded, responses buffered
+unless the upstream says ``X-Accel-Buffering: no``).
 """
 
 from __future__ import annotations
@@ -23,33 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtspike.scenarios.processes import free_port
+from rtspike.transports import registry
 
 NGINX = Path("/usr/sbin/nginx")
-_UPGRADE = ("proxy_set_header Upgrade $http_upgrade;", 'proxy_set_header Connection "upgrade";')
-DOCUMENTED: dict[str, tuple[str, ...]] = {
-    # socket.io docs, "Behind a reverse proxy" (nginx). python-socketio's same-origin check
-    # compares Origin with the Host it sees: $http_host (the docs' $host drops the port) and,
-    # behind TLS, X-Forwarded-Proto
-    "socketio": (
-        "proxy_http_version 1.1;",
-        *_UPGRADE,
-        "proxy_set_header Host $http_host;",
-        "proxy_set_header X-Forwarded-Proto $scheme;",
-    ),
-    # nginx docs (proxy_buffering) + the usual SSE recipe
-    "sse": (
-        "proxy_http_version 1.1;",
-        'proxy_set_header Connection "";',
-        "proxy_buffering off;",
-        "proxy_cache off;",
-        "proxy_read_timeout 1h;",
-    ),
-    # nginx docs, "WebSocket proxying"
-    "ws": ("proxy_http_version 1.1;", *_UPGRADE, "proxy_read_timeout 1h;"),
-}
 DEFAULT: tuple[str, ...] = ()
 IGNORE_ACCEL = ("proxy_ignore_headers X-Accel-Buffering;",)
 """What a server that does not send ``X-Accel-Buffering: no`` gets from the default config."""
+
+
+def documented(transport: str) -> tuple[str, ...]:
+    return registry.spec(transport).infra.nginx_location
 
 
 def missing() -> str | None:

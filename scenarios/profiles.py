@@ -72,6 +72,7 @@ TINY: Profile = {
         "send_after_s": 2.0,
         "connect_timeout_s": 15.0,
         "keepalive_scale": 0.1,
+        "faults_at_once": True,
     },
     "proxy": {
         "keepalive_s": 4.0,
@@ -156,6 +157,7 @@ QUICK: Profile = {
         "send_after_s": 2.0,
         "connect_timeout_s": 15.0,
         "keepalive_scale": 0.2,
+        "faults_at_once": False,
     },
     "proxy": {
         "keepalive_s": 4.0,
@@ -239,6 +241,7 @@ FULL: Profile = {
         "send_after_s": 2.0,
         "connect_timeout_s": 30.0,
         "keepalive_scale": 1.0,
+        "faults_at_once": False,
     },
     "proxy": {
         "keepalive_s": 15.0,

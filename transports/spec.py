@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from rtspike.transports.clients.base import RealtimeClient
     from rtspike.transports.core.hub import Hub
 
-__all__ = ["Capabilities", "Mount", "TransportSpec", "Upstream", "resolve"]
+__all__ = [
+    "Capabilities",
+    "Infra",
+    "Mount",
+    "NativeClient",
+    "TransportSpec",
+    "Upstream",
+    "resolve",
+]
 
 
 class Upstream(StrEnum):
@@ -52,6 +60,26 @@ class Capabilities:
     """Liveness is an application message (not a protocol ping the browser answers itself)."""
     browser_native: bool
     """Browsers have a built-in API for it; the page needs no client library."""
+
+
+@dataclass(frozen=True)
+class NativeClient:
+    """One way a team ships the transport's browser client with the library's defaults and
+    nothing of ours (the ``native`` and ``proxy`` scenarios measure each; the connect code is
+    the ``<transport>/<name>`` entry of ``transports/web/src/probe.js``)."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Infra:
+    """What the transport asks of the infrastructure in front of it."""
+
+    nginx_location: tuple[str, ...] = ()
+    """The nginx ``location`` lines its documentation asks for on top of ``proxy_pass``."""
+    origin_client: str = ""
+    """The native client the per-origin limit opens 8 of."""
 
 
 class Mount(Protocol):
@@ -95,6 +123,9 @@ class TransportSpec:
     """Entry file under ``transports/web/src`` whose bundle is ``dist/react-<name>.js`` (the
     React 18 page over ``useRealtimeConnection``)."""
     capabilities: Capabilities
+    native_clients: tuple[NativeClient, ...] = field(default=())
+    """What a team ships without us, first = the library's out-of-the-box default."""
+    infra: Infra = field(default_factory=Infra)
     library_loggers: tuple[str, ...] = field(default=())
     """Third-party loggers too chatty for a benchmark run (quieted to WARNING)."""
 

@@ -34,9 +34,9 @@ from rtspike.scenarios.nativeclients import (
     DETECT,
     OURS,
     OURS_DESCRIPTION,
-    VARIANTS,
     ClientLog,
     Figures,
+    native_clients,
     variants,
 )
 from rtspike.scenarios.processes import ServerProcess as Server
@@ -49,7 +49,7 @@ log = get_logger("rtspike.bench.native")
 NAME = "native"
 NEEDS_REDIS = False
 KEEPALIVE_DEFAULT_S = 15.0
-POLL_S = 0.25
+POLL_S = 0.5
 
 
 class Client:
@@ -158,7 +158,7 @@ async def _trial(ctx: Context, browser: Any, transport: str, fault: str, p: dict
             if time.monotonic() > sent_after and all(c.log.settled(acked) for c in clients):
                 break
             await asyncio.sleep(POLL_S)
-            await asyncio.gather(*(c.refresh() for c in clients))
+            await asyncio.gather(*(c.refresh() for c in clients if not c.log.settled(acked)))
         log.info("native.settled", fault=fault, s=round(_now_ms() / 1000 - started_ms / 1000, 2))
         pub.stop()
         await pub_task
@@ -233,6 +233,8 @@ def _rows(
 async def run(ctx: Context, transport: str) -> None:
     p = ctx.params(NAME)
     why = chromium.missing()
+    if not native_clients(transport):
+        why = "not measured: the transport's spec declares no native clients"
     if why is not None:
         ctx.results.add(NAME, transport, "not_measured", 1, "count", valid=False, note=why)
         return
@@ -243,9 +245,14 @@ async def run(ctx: Context, transport: str) -> None:
     )
     if note not in ctx.notes:
         ctx.notes.append(note)
-    ctx.status(f"{NAME}: {', '.join(p['faults'])} at once")
     async with chromium.chromium() as browser:
-        await asyncio.gather(*(_trial(ctx, browser, transport, f, p) for f in p["faults"]))
-    for v in VARIANTS.get(transport, ()):
+        if p["faults_at_once"]:  # fewer pages (tiny): all faults side by side
+            ctx.status(f"{NAME}: {', '.join(p['faults'])} at once")
+            await asyncio.gather(*(_trial(ctx, browser, transport, f, p) for f in p["faults"]))
+        else:  # one fault's pages at a time: a small machine's CPU is what the figures time
+            for fault in p["faults"]:
+                ctx.status(f"{NAME}: {fault}")
+                await _trial(ctx, browser, transport, fault, p)
+    for v in native_clients(transport):
         ctx.used_client(transport, f"native-{v.name}", v.description)
     ctx.used_client(transport, "native-ours", OURS_DESCRIPTION.format(transport=transport))

@@ -5,7 +5,7 @@ Chromium:
   each client connect and deliver, and how fast? For SSE also ``default_no_accel``: the same
   config when the server does not send ``X-Accel-Buffering: no`` (ours does), so the figure
   for the protocol is not hidden by a header of this server.
-- ``documented``: what the library's documentation asks for (``nginx.DOCUMENTED``): the latency
+- ``documented``: what the library's documentation asks for (the spec's ``infra``): the latency
   the proxy adds over ``direct`` and the number of config lines (an infra-effort input).
 - ``idle_timeout``: the documented config with ``proxy_read_timeout`` shorter than the server's
   keep-alive: is the connection cut, how fast is it back, is anything lost (resilient.js too).
@@ -26,7 +26,7 @@ from typing import Any
 from rtspike.scenarios import browser as chromium
 from rtspike.scenarios import infra, lean, nginx
 from rtspike.scenarios.context import Context, messaging, population
-from rtspike.scenarios.nativeclients import OURS, VARIANTS, ClientLog
+from rtspike.scenarios.nativeclients import OURS, ClientLog, native_clients
 from rtspike.scenarios.processes import ServerProcess
 from rtspike.transports.core.principal import Role
 from rtspike.transports.core.users import DEV_PASSWORD
@@ -42,12 +42,12 @@ def configs(transport: str) -> dict[str, tuple[str, ...] | None]:
     out: dict[str, tuple[str, ...] | None] = {"direct": None, "default": nginx.DEFAULT}
     if transport == "sse":
         out["default_no_accel"] = nginx.IGNORE_ACCEL
-    out["documented"] = nginx.DOCUMENTED[transport]
+    out["documented"] = nginx.documented(transport)
     return out
 
 
 def idle_config(transport: str, idle_s: float) -> tuple[str, ...]:
-    kept = [x for x in nginx.DOCUMENTED[transport] if not x.startswith("proxy_read_timeout")]
+    kept = [x for x in nginx.documented(transport) if not x.startswith("proxy_read_timeout")]
     return (*kept, f"proxy_read_timeout {idle_s:g}s;")
 
 
@@ -104,7 +104,7 @@ async def _through(
     ctx: Context, browser: Any, srv: ServerProcess, transport: str, p: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
     """Connect + deliver for every variant through every config; returns p50 per case."""
-    names = [v.name for v in VARIANTS[transport]]
+    names = [v.name for v in native_clients(transport)]
     logins = [u.login for u in messaging(population(1, 16), Role.ENUMERATOR)][: len(names)]
     p50: dict[str, dict[str, float]] = {}
     for config, lines in configs(transport).items():
@@ -149,10 +149,10 @@ async def _through(
         NAME,
         transport,
         "config_lines",
-        len(nginx.DOCUMENTED[transport]),
+        len(nginx.documented(transport)),
         "lines",
         "documented",
-        note=" ".join(nginx.DOCUMENTED[transport]),
+        note=" ".join(nginx.documented(transport)),
     )
     for variant, by_config in p50.items():
         if "documented" in by_config and "direct" in by_config:
@@ -167,7 +167,7 @@ async def _idle(
     ctx: Context, browser: Any, srv: ServerProcess, transport: str, p: dict[str, Any]
 ) -> None:
     """proxy_read_timeout below the server's keep-alive, messages spaced wider than it."""
-    names = [v.name for v in VARIANTS[transport]] + [OURS]
+    names = [v.name for v in native_clients(transport)] + [OURS]
     logins = [u.login for u in messaging(population(1, 16), Role.ENUMERATOR)][: len(names)]
     idle = p["idle_timeout_s"]
     proxy = nginx.Nginx([srv.port], idle_config(transport, idle))
@@ -207,6 +207,8 @@ async def _idle(
 async def run(ctx: Context, transport: str) -> None:
     p = ctx.params(NAME)
     why = chromium.missing() or nginx.missing()
+    if not native_clients(transport) or not nginx.documented(transport):
+        why = "not measured: the transport's spec declares no native clients or nginx config"
     if why is not None:
         ctx.results.add(NAME, transport, "not_measured", 1, "count", valid=False, note=why)
         return
@@ -233,5 +235,5 @@ async def run(ctx: Context, transport: str) -> None:
             await asyncio.gather(idle_srv.stop(), origin_srv.stop())
             if nodes is not None:
                 await nodes.stop()
-    for v in VARIANTS[transport]:
+    for v in native_clients(transport):
         ctx.used_client(transport, f"proxy-{v.name}", v.description)

@@ -17,7 +17,7 @@ from rtspike.reports.loader import load_run
 from rtspike.reports.rubric import load_rubric
 from rtspike.reports.scoring import build_matrix
 from rtspike.scenarios import browser, nginx
-from rtspike.scenarios.nativeclients import OURS, VARIANTS
+from rtspike.scenarios.nativeclients import OURS, native_clients
 from rtspike.scenarios.runner import run_bench
 from rtspike.transports import registry
 from tests.scenarios.invariants import problems, rows
@@ -54,7 +54,7 @@ def test_default_config_recorded_and_documented_config_delivers(
 ) -> None:
     assert problems(folders[transport]) == []
     got = summaries(folders[transport])
-    for v in VARIANTS[transport]:
+    for v in native_clients(transport):
         assert got[f"{v.name}/default", "default_config_ok"]["value"] in ("0.0", "1.0")
         assert got[f"{v.name}/default", "connected"]["value"] in ("0.0", "1.0")
         for config in ("direct", "documented"):
@@ -62,7 +62,7 @@ def test_default_config_recorded_and_documented_config_delivers(
             assert float(got[f"{v.name}/{config}", "lost"]["value"]) == 0, (v.name, config)
         assert (f"{v.name}/documented", "latency_added_ms") in got
     lines = float(got["documented", "config_lines"]["value"])
-    assert lines == len(nginx.DOCUMENTED[transport]) > 0
+    assert lines == len(nginx.documented(transport)) > 0
 
 
 @pytest.mark.parametrize("transport", registry.names())
@@ -79,7 +79,7 @@ def test_idle_timeout_cuts_and_resilient_js_loses_nothing(
 def test_sticky_rates_and_origin_counts(folders: dict[str, Path], transport: str) -> None:
     got = summaries(folders[transport])
     if shutil.which("redis-server"):
-        for v in VARIANTS[transport]:
+        for v in native_clients(transport):
             for balance in ("round_robin", "ip_hash"):
                 rate = float(got[f"{v.name}/{balance}", "sticky_success_rate"]["value"])
                 assert 0 <= rate <= 1

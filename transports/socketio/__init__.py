@@ -8,7 +8,7 @@ server-initiated disconnect.
 
 from __future__ import annotations
 
-from rtspike.transports.spec import Capabilities, TransportSpec, Upstream
+from rtspike.transports.spec import Capabilities, Infra, NativeClient, TransportSpec, Upstream
 
 __all__ = ["SPEC"]
 
@@ -25,6 +25,25 @@ SPEC = TransportSpec(
     locust_client="python-socketio sync Client (websocket transport, websocket-client)",
     browser_entry="socketio.js",
     react_entry="react-socketio.jsx",
+    native_clients=(
+        NativeClient(
+            "default", "socket.io-client, reconnection on, default transports (polling, upgrade)"
+        ),
+        NativeClient("websocket", "socket.io-client, reconnection on, transports: ['websocket']"),
+    ),
+    infra=Infra(
+        # socket.io docs, "Behind a reverse proxy" (nginx). python-socketio's same-origin check
+        # compares Origin with the Host it sees: $http_host (the docs' $host drops the port)
+        # and, behind TLS, X-Forwarded-Proto
+        nginx_location=(
+            "proxy_http_version 1.1;",
+            "proxy_set_header Upgrade $http_upgrade;",
+            'proxy_set_header Connection "upgrade";',
+            "proxy_set_header Host $http_host;",
+            "proxy_set_header X-Forwarded-Proto $scheme;",
+        ),
+        origin_client="default",
+    ),
     capabilities=Capabilities(
         unidirectional=False,
         binary=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtspike.transports.spec import Capabilities, TransportSpec, Upstream
+from rtspike.transports.spec import Capabilities, Infra, NativeClient, TransportSpec, Upstream
 
 __all__ = ["SPEC"]
 
@@ -19,6 +19,21 @@ SPEC = TransportSpec(
     locust_client="requests (streamed GET) + requests.Session POST upstream",
     browser_entry="sse.js",
     react_entry="react-sse.jsx",
+    native_clients=(
+        NativeClient("ticket", "native EventSource, one-time ticket in the URL, server retry:"),
+        NativeClient("cookie", "native EventSource, HttpOnly cookie credential, server retry:"),
+    ),
+    infra=Infra(
+        # nginx docs (proxy_buffering) + the usual SSE recipe
+        nginx_location=(
+            "proxy_http_version 1.1;",
+            'proxy_set_header Connection "";',
+            "proxy_buffering off;",
+            "proxy_cache off;",
+            "proxy_read_timeout 1h;",
+        ),
+        origin_client="cookie",  # spares each EventSource a ticket fetch
+    ),
     capabilities=Capabilities(
         unidirectional=True,
         binary=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtspike.transports.spec import Capabilities, TransportSpec, Upstream
+from rtspike.transports.spec import Capabilities, Infra, NativeClient, TransportSpec, Upstream
 
 __all__ = ["SPEC"]
 
@@ -19,6 +19,20 @@ SPEC = TransportSpec(
     locust_client="websocket-client",
     browser_entry="ws.js",
     react_entry="react-ws.jsx",
+    native_clients=(
+        NativeClient("plain", "native WebSocket, auth frame on open, no reconnect"),
+        NativeClient("reconnecting", "reconnecting-websocket defaults, auth frame on every open"),
+    ),
+    infra=Infra(
+        # nginx docs, "WebSocket proxying"
+        nginx_location=(
+            "proxy_http_version 1.1;",
+            "proxy_set_header Upgrade $http_upgrade;",
+            'proxy_set_header Connection "upgrade";',
+            "proxy_read_timeout 1h;",
+        ),
+        origin_client="plain",
+    ),
     capabilities=Capabilities(
         unidirectional=False,
         binary=True,
