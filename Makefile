@@ -9,7 +9,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PYTHON)
 
-.PHONY: bench bench-deps test lint lockcheck typecheck pytest venv redis system-deps web wheel clean
+.PHONY: bench bench-decision bench-deps test lint lockcheck typecheck pytest venv redis system-deps web wheel clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -27,6 +27,10 @@ venv: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-bench web bench-deps
 	$(VENV)/bin/rtspike bench
+
+# The browser scenarios at 5 repeats too: the run a decision should rest on (longer).
+bench-decision: $(VENV)/.installed-bench web bench-deps
+	$(VENV)/bin/rtspike bench --profile decision
 
 # Chromium and nginx for the native and proxy scenarios; without them those cells say
 # "not measured: install X" and the rest of the bench still runs.

@@ -3,7 +3,11 @@ about 5 minutes on a 2-core machine; ``full`` in about 30; ``tiny`` is for the t
 
 Every figure the rubric scores comes from at least 5 repeats in quick and full (the report
 computes its intervals from their spread); to stay within the time, quick trims counts and
-windows, never repeats. ``tiny`` keeps 1-2 repeats and its report says "not for decisions".
+windows, never repeats, with one exception: the browser scenarios (``native``, ``proxy``) run
+2 repeats in quick, because each native client is a Chromium page of its own and 15 pages per
+fault saturate a 2-core machine for minutes; their cells say "not for decisions" there.
+``decision`` is quick with those at 5 repeats (what `make bench-decision` runs). ``tiny`` keeps
+1-2 repeats and its report says "not for decisions".
 
 Every figure the report shows carries the profile in the manifest, so a quick run is never
 mistaken for the full one.
@@ -66,28 +70,28 @@ TINY: Profile = {
         "settle_s": 0.5,
         "down_s": 0.5,
         "blackhole_s": 3.0,
-        "ttl_s": 5.0,
-        "window_s": 8.0,
-        "drain_s": 3.0,
-        "send_after_s": 2.0,
+        "ttl_s": 4.0,
+        "window_s": 6.0,
+        "drain_s": 2.0,
+        "send_after_s": 1.5,
         "connect_timeout_s": 15.0,
         "keepalive_scale": 0.1,
         "faults_at_once": True,
     },
     "proxy": {
         "keepalive_s": 4.0,
-        "messages": 6,
+        "messages": 4,
         "rate_per_s": 20,
         "connect_timeout_s": 6.0,
         "deliver_timeout_s": 3.0,
         "idle_timeout_s": 1.0,
-        "idle_messages": 3,
-        "drain_s": 4.0,
+        "idle_messages": 2,
+        "drain_s": 3.0,
         "sticky_rounds": 1,
         "sticky_batch": 4,
-        "sticky_window_s": 2.0,
+        "sticky_window_s": 1.5,
         "origin_clients": 8,
-        "origin_window_s": 2.0,
+        "origin_window_s": 1.5,
     },
     "bundle": {},
     "effort": {},
@@ -262,4 +266,9 @@ FULL: Profile = {
     "effort": {},
 }
 
-PROFILES: dict[str, Profile] = {"tiny": TINY, "quick": QUICK, "full": FULL}
+DECISION: Profile = {**QUICK, "native": dict(QUICK["native"]), "proxy": dict(QUICK["proxy"])}
+"""quick's sizes with the browser scenarios at 5 repeats: the figures a decision rests on."""
+QUICK["native"] = {**QUICK["native"], "repeats": 2}
+QUICK["proxy"] = {**QUICK["proxy"], "sticky_rounds": 1, "messages": 10, "idle_messages": 4}
+
+PROFILES: dict[str, Profile] = {"tiny": TINY, "quick": QUICK, "decision": DECISION, "full": FULL}

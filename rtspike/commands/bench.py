@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--profile",
         default="quick",
         choices=list(PROFILES),
-        help="quick (default, ~5 min), full (~30 min), tiny (smoke)",
+        help="quick (default), decision (quick + browser scenarios x5), full, tiny (smoke)",
     )
     add_transport_option(p, "transports to measure")
     p.add_argument(

@@ -6,7 +6,6 @@ detected within the window, and clients whose API cannot reconnect are recorded 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,9 @@ import pytest
 from rtspike.reports.loader import load_run
 from rtspike.reports.rubric import load_rubric
 from rtspike.reports.scoring import build_matrix
-from rtspike.scenarios import browser
 from rtspike.scenarios.nativeclients import OURS, variants
-from rtspike.scenarios.runner import run_bench
 from rtspike.transports import registry
+from tests.scenarios.conftest import Folders
 from tests.scenarios.invariants import problems, rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
@@ -26,17 +24,8 @@ METRICS = ("time_to_detect_s", "time_to_recovered_s", "lost", "duplicated", "del
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    if browser.missing():
-        pytest.skip(str(browser.missing()))
-    out = tmp_path_factory.mktemp("native")
-
-    async def all_at_once() -> list[Path]:
-        return await asyncio.gather(
-            *(run_bench("tiny", [t], ["native"], None, out / t) for t in registry.names())
-        )
-
-    return dict(zip(registry.names(), asyncio.run(all_at_once()), strict=True))
+def folders(browser_runs: Folders) -> dict[str, Path]:
+    return {t: folder for (s, t), folder in browser_runs.items() if s == "native"}
 
 
 def summaries(folder: Path) -> dict[tuple[str, str], dict[str, str]]:

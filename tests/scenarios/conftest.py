@@ -1,0 +1,32 @@
+"""The native and proxy scenarios in their tiny profile, for every transport, all six runs at
+once (each is mostly waiting on timers and browsers): one session fixture for both test files,
+so that together they cost about as long as the slower of them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from rtspike.scenarios import browser, nginx
+from rtspike.scenarios.runner import run_bench
+from rtspike.transports import registry
+
+Folders = dict[tuple[str, str], Path]  # (scenario, transport) -> results folder
+
+
+@pytest.fixture(scope="session")
+def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> Folders:
+    why = browser.missing() or nginx.missing()
+    if why:
+        pytest.skip(why)
+    out = tmp_path_factory.mktemp("browser-runs")
+    keys = [(s, t) for s in ("native", "proxy") for t in registry.names()]
+
+    async def all_at_once() -> list[Path]:
+        return await asyncio.gather(
+            *(run_bench("tiny", [t], [s], None, out / f"{s}-{t}") for s, t in keys)
+        )
+
+    return dict(zip(keys, asyncio.run(all_at_once()), strict=True))
