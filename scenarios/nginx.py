@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtspike.scenarios.processes import free_port
+from rtspike.scenarios.processes import free_port, spawn_kwargs
 from rtspike.transports import registry
 
 NGINX = Path("/usr/sbin/nginx")
@@ -138,7 +138,7 @@ http {{
             stdout=subprocess.DEVNULL,
             stderr=(self.prefix / "logs" / "stderr.log").open("ab"),
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            **spawn_kwargs(),  # type: ignore[call-overload]
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -21,7 +21,11 @@ from rtspike.transports import registry
 from tests.scenarios.conftest import Folders
 from tests.scenarios.invariants import problems, rows
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.timeout(480),
+]  # one shared run, a loaded box
 
 
 @pytest.fixture(scope="module")
