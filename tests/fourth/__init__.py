@@ -32,4 +32,5 @@ SPEC = replace(
     locust_user="tests.fourth.locust_user:WsxUser",
     browser_entry=str(HERE / "wsx.js"),
     react_entry=str(HERE / "react-wsx.jsx"),
+    native_clients=(),  # the native probe page (probe.js) has no code for the copy
 )
