@@ -42,16 +42,14 @@ def test_browser_entries_exist(spec: TransportSpec) -> None:
     assert Path(built[f"react-{spec.name}"]["src"]).is_file()
 
 
-def test_native_variants_have_their_probe_code(spec: TransportSpec) -> None:
-    """The native and proxy scenarios drive ``<transport>/<variant>`` from probe.js."""
+def test_native_clients_have_their_probe_code(spec: TransportSpec) -> None:
+    """The native and proxy scenarios drive ``<transport>/<client>`` from probe.js."""
     probe = (WEB_DIR / "src" / "probe.js").read_text()
-    for variant in spec.native_variants:
-        assert f'"{spec.name}/{variant.name}"' in probe, (
-            f"probe.js lacks {spec.name}/{variant.name}"
-        )
-    if spec.native_variants:
-        assert spec.origin_variant in {v.name for v in spec.native_variants}
-        assert spec.proxy_directives, f"{spec.name}: no documented proxy config"
+    for native in spec.native_clients:
+        assert f'"{spec.name}/{native.name}"' in probe, f"no {spec.name}/{native.name} in probe.js"
+    if spec.native_clients:
+        assert spec.infra.origin_client in {n.name for n in spec.native_clients}
+        assert spec.infra.nginx_location, f"{spec.name}: no documented proxy config"
 
 
 def test_every_transport_has_a_locust_user() -> None:
