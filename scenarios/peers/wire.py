@@ -5,14 +5,14 @@ receivers of ``scenarios/lean.py`` count its deliveries unchanged; the Node base
 from __future__ import annotations
 
 import json
-import struct
 from typing import Any
+
+from rtspike.transports.server.writer import ws_frame
 
 WS_PATH = "/realtime/ws"
 SSE_PATH = "/realtime/sse"
 CONTROL_PATH = "/peer/control"
 HEALTH_PATH = "/api/v1/healthz"
-_FIN_TEXT = 0x81
 
 
 def ws_message(message: dict[str, Any]) -> str:
@@ -20,13 +20,9 @@ def ws_message(message: dict[str, Any]) -> str:
 
 
 def text_frame(payload: bytes) -> bytes:
-    """One unmasked final RFC 6455 text frame (no compression is negotiated)."""
-    n = len(payload)
-    if n < 126:
-        return bytes((_FIN_TEXT, n)) + payload
-    if n < 65536:
-        return struct.pack("!BBH", _FIN_TEXT, 126, n) + payload
-    return struct.pack("!BBQ", _FIN_TEXT, 127, n) + payload
+    """One unmasked final RFC 6455 text frame (no compression is negotiated): the server's own
+    frame builder, so the baseline writes byte-identical frames."""
+    return ws_frame(payload)
 
 
 def sse_event(event_id: int, data: bytes) -> bytes:
