@@ -16,6 +16,8 @@ MAX_DEPTH = 16
 MAX_INT = 2**63 - 1
 MIN_INT = -(2**63)
 MAX_ITEMS = 10_000
+# Room for a protocol envelope (frame type, request id, cursor) around one message.
+FRAME_OVERHEAD = 4096
 
 
 def _invalid(message: str, **details: Any) -> AppError:

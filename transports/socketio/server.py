@@ -22,7 +22,7 @@ import socketio
 from aiohttp import web
 
 from rtspike.transports.core.cursor import Cursor
-from rtspike.transports.core.decode import check_value
+from rtspike.transports.core.decode import FRAME_OVERHEAD, check_value
 from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, validation_error
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
@@ -61,7 +61,7 @@ class SocketIOServer:
             ping_interval=s.keepalive_s,
             ping_timeout=max(s.keepalive_s, MIN_PING_TIMEOUT_S),
             # One packet (or polling payload) at most twice a frame, as on the raw ws.
-            max_http_buffer_size=2 * (s.max_message_bytes + 4096),
+            max_http_buffer_size=2 * (s.max_message_bytes + FRAME_OVERHEAD),
             connect_timeout_s=s.auth_timeout_s,
             reply_bound=s.queue_bound,
             json=SafeJson,

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from rtspike.transports.core.cursor import Cursor
-from rtspike.transports.core.decode import check_value, decode_json, parse_json
+from rtspike.transports.core.decode import FRAME_OVERHEAD, check_value, decode_json, parse_json
 from rtspike.transports.core.errors import (
     AppError,
     ErrorCode,
@@ -35,7 +35,6 @@ from rtspike.transports.ws.pipeline import ReplyPipeline
 log = get_logger("rtspike.ws")
 NAME = "ws"
 PATH = "/realtime/ws"
-FRAME_OVERHEAD = 4096
 _PONG = encode({"type": "pong"})
 
 
