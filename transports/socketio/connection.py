@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from enum import StrEnum
 from typing import Any, Protocol
 
 from engineio import packet as eio_packet
@@ -47,6 +48,18 @@ def packet_cache() -> EventCache[Encoded]:
     return EventCache(encode)
 
 
+class SessionState(StrEnum):
+    """OPEN -> ENDING (the hub closed it: error event, DISCONNECT, then the transport) or
+    OPEN/ENDING -> GONE (the client's session ended); nothing is pushed after OPEN."""
+
+    OPEN = "open"
+    ENDING = "ending"
+    GONE = "gone"
+
+
+_OPEN = SessionState.OPEN
+
+
 class SioConnection:
     transport = TRANSPORT
 
@@ -62,8 +75,8 @@ class SioConnection:
         self.sid = sid
         self.principal = principal
         self.eio_socket = eio_socket
-        self.closing = False
-        self.close_code: int | None = None
+        self.state = SessionState.OPEN
+        self.ended_by: AppError | None = None
         self._queue: asyncio.Queue[Any] = eio_socket.queue
         # Decided once: a session that connected over polling keeps Engine.IO's queue even
         # after an upgrade, so its pushes never overtake each other.
@@ -74,8 +87,16 @@ class SioConnection:
         self._closer = closer
         self._bound = queue_bound
 
+    @property
+    def closing(self) -> bool:
+        return self.state is not _OPEN
+
+    @property
+    def close_code(self) -> int | None:
+        return self.ended_by.close_code if self.ended_by is not None else None
+
     def push(self, event: MessageEvent) -> bool:
-        if self.closing:
+        if self.state is not _OPEN:
             return True
         writer = self.writer
         if writer is not None:
@@ -102,12 +123,12 @@ class SioConnection:
                 await asyncio.wait_for(self._queue.join(), _DRAIN_CHECK_S)
 
     def close(self, why: AppError) -> None:
-        if self.closing:
+        if self.state is not _OPEN:
             return
-        self.closing = True
-        self.close_code = why.close_code
+        self.state = SessionState.ENDING
+        self.ended_by = why
         self._closer.schedule_close(self, why)
 
     def peer_gone(self) -> None:
         """The client ended the session; nothing more will be written."""
-        self.closing = True
+        self.state = SessionState.GONE
