@@ -38,6 +38,7 @@ function Messages({ api, me, label, useConnection, createTransport, options }) {
     const to = form.elements.recipient.value.trim();
     const body = form.elements.body.value.trim();
     if (!body) return;
+    setResult(""); // the previous result must not read as this send's
     try {
       await send(to ? { to, body } : { broadcast: true, body });
       form.elements.body.value = "";
