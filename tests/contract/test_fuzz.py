@@ -251,6 +251,10 @@ FUZZERS = {"ws": fuzz_ws, "socketio": fuzz_socketio, "sse": fuzz_sse, "rest": fu
 
 @pytest.mark.parametrize("target", [*registry.names(), "rest"])
 async def test_fuzz_never_breaks_the_server(target: str, tmp_path: Path) -> None:
+    if target not in FUZZERS:
+        pytest.fail(
+            f"no wire fuzzer for {target!r}: add one to FUZZERS in tests/contract/test_fuzz.py"
+        )
     transport = target if target != "rest" else registry.names()[0]
     node = await start_node(contract_settings(tmp_path / "n", queue_bound=200), transport)
     harness = Harness(transport, [node])
