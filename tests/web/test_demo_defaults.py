@@ -58,7 +58,9 @@ async def test_bare_readme_url_polls_on_the_documented_schedule(
     )
     assert client == {"schedule": SCHEDULE, "base": 0.5, "cap": 15, "scale": 1}
     # The positive barrier: the second poll, due 5 s after the first.
-    await page.wait_for_function("window.rtspikeClient.pollTimes.length >= 2", timeout=30_000)
+    await page.wait_for_function(
+        "window.rtspikeClient && window.rtspikeClient.pollTimes.length >= 2", timeout=30_000
+    )
     first, second = (await page.evaluate("window.rtspikeClient.pollTimes"))[:2]
     assert 4.5 <= (second - first) / 1000 <= 5 * 10, "the first poll must wait ~5 s"
     # Requests up to and including the second poll: two polls and two probes' worth, not 24.
@@ -82,7 +84,9 @@ async def test_the_default_schedule_steps_5_10_30_then_holds(
     await page.goto(f"{demo_server.url}/demo?transport=ws&time_scale=0.1")
     await page.fill("#login", ENUM)
     await page.click("#login-btn")
-    await page.wait_for_function("window.rtspikeClient.pollTimes.length >= 6", timeout=60_000)
+    await page.wait_for_function(
+        "window.rtspikeClient && window.rtspikeClient.pollTimes.length >= 6", timeout=60_000
+    )
     times = await page.evaluate("window.rtspikeClient.pollTimes")
     gaps = [(b - a) / 1000 for a, b in itertools.pairwise(times)][:5]
     for got, want in zip(gaps, [0.5, 1.0, 3.0, 6.0, 6.0], strict=True):
