@@ -80,6 +80,9 @@ class Infra:
     """The nginx ``location`` lines its documentation asks for on top of ``proxy_pass``."""
     origin_client: str = ""
     """The native client the per-origin limit opens 8 of."""
+    proxy_buffers_stream: bool = False
+    """Its stream is an HTTP response that reverse proxies buffer unless the server sends
+    ``X-Accel-Buffering: no`` (the proxy scenario also measures that default without it)."""
 
 
 class Mount(Protocol):

@@ -28,6 +28,7 @@ from rtspike.scenarios import infra, lean, nginx
 from rtspike.scenarios.context import Context, messaging, population
 from rtspike.scenarios.nativeclients import OURS, ClientLog, native_clients
 from rtspike.scenarios.processes import ServerProcess
+from rtspike.transports import registry
 from rtspike.transports.core.principal import Role
 from rtspike.transports.core.users import DEV_PASSWORD
 
@@ -40,7 +41,7 @@ POLL_S = 0.2
 def configs(transport: str) -> dict[str, tuple[str, ...] | None]:
     """config name -> nginx location lines (None: straight to the server, the baseline)."""
     out: dict[str, tuple[str, ...] | None] = {"direct": None, "default": nginx.DEFAULT}
-    if transport == "sse":
+    if registry.spec(transport).infra.proxy_buffers_stream:
         out["default_no_accel"] = nginx.IGNORE_ACCEL
     out["documented"] = nginx.documented(transport)
     return out

@@ -33,6 +33,7 @@ SPEC = TransportSpec(
             "proxy_read_timeout 1h;",
         ),
         origin_client="cookie",  # spares each EventSource a ticket fetch
+        proxy_buffers_stream=True,
     ),
     capabilities=Capabilities(
         unidirectional=True,
