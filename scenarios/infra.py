@@ -144,25 +144,52 @@ async def _attempts(
     p: dict[str, Any],
 ) -> None:
     page = await chromium.probe_page(browser, proxy.url)
-    rows: list[Any] = []
+    rounds: list[list[Any]] = []
     try:
         for _ in range(p["sticky_rounds"]):
             token = await _token(base_url)
-            rows += await open_many(
-                page, f"{transport}/{variant}", token, p["sticky_batch"], p["sticky_window_s"]
+            rounds.append(
+                await open_many(
+                    page, f"{transport}/{variant}", token, p["sticky_batch"], p["sticky_window_s"]
+                )
             )
     finally:
         await page.context.close()
-    ok = [r["open_ms"] is not None and r["down_ms"] is None and r["got"] > 0 for r in rows]
-    failed_handshake = [
-        r["open_ms"] is None or (r["down_ms"] is not None and r["down_ms"] < r["open_ms"])
-        for r in rows
-    ]
     case = f"{variant}/{'ip_hash' if proxy.ip_hash else 'round_robin'}"
-    n = len(rows)
+    tries = sum(len(r) for r in rounds)
+    note = f"{tries} tries in {len(rounds)} rounds of {p['sticky_batch']} at once"
     res = ctx.results
-    res.add(NAME, transport, "sticky_success_rate", sum(ok) / n, "ratio", case, note=f"{n} tries")
-    res.add(NAME, transport, "handshake_failure_rate", sum(failed_handshake) / n, "ratio", case)
+    res.add_repeats(  # one repeat per round: the rate among its attempts
+        NAME,
+        transport,
+        "sticky_success_rate",
+        [_rate(r, _stable) for r in rounds],
+        "ratio",
+        case,
+        note=note,
+    )
+    res.add_repeats(
+        NAME,
+        transport,
+        "handshake_failure_rate",
+        [_rate(r, _no_handshake) for r in rounds],
+        "ratio",
+        case,
+        note=note,
+    )
+
+
+def _stable(r: dict[str, Any]) -> bool:
+    """Connected, never dropped or errored, and broadcasts arrived."""
+    return r["open_ms"] is not None and r["down_ms"] is None and r["got"] > 0
+
+
+def _no_handshake(r: dict[str, Any]) -> bool:
+    return r["open_ms"] is None or (r["down_ms"] is not None and r["down_ms"] < r["open_ms"])
+
+
+def _rate(rows: list[Any], test: Any) -> float:
+    return sum(1 for r in rows if test(r)) / max(1, len(rows))
 
 
 async def per_origin(

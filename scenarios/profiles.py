@@ -266,9 +266,19 @@ FULL: Profile = {
     "effort": {},
 }
 
-DECISION: Profile = {**QUICK, "native": dict(QUICK["native"]), "proxy": dict(QUICK["proxy"])}
+DECISION: Profile = {
+    **QUICK,
+    "native": dict(QUICK["native"]),
+    "proxy": {**QUICK["proxy"], "sticky_rounds": 5, "sticky_batch": 2},
+}
 """quick's sizes with the browser scenarios at 5 repeats: the figures a decision rests on."""
 QUICK["native"] = {**QUICK["native"], "repeats": 2}
-QUICK["proxy"] = {**QUICK["proxy"], "sticky_rounds": 1, "messages": 10, "idle_messages": 4}
+QUICK["proxy"] = {
+    **QUICK["proxy"],
+    "sticky_rounds": 2,
+    "sticky_batch": 3,
+    "messages": 10,
+    "idle_messages": 4,
+}
 
 PROFILES: dict[str, Profile] = {"tiny": TINY, "quick": QUICK, "decision": DECISION, "full": FULL}
