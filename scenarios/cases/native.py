@@ -163,7 +163,7 @@ async def _trial(ctx: Context, browser: Any, transport: str, fault: str, p: dict
         pub.stop()
         await pub_task
         pub_task = None
-        await _drain(clients, set(pub.acked), p)
+        await _drain(clients, pub.acked, offset_ms, p)
     finally:
         pub.stop()
         if pub_task is not None:
@@ -177,13 +177,22 @@ async def _trial(ctx: Context, browser: Any, transport: str, fault: str, p: dict
     _record(ctx, transport, fault, clients, acked_ms, p)
 
 
-async def _drain(clients: list[Client], acked: set[str], p: dict[str, Any]) -> None:
-    """Clients that are live again get the last acknowledged messages (a positive barrier)."""
+async def _drain(
+    clients: list[Client], acked_at: dict[str, float], offset_ms: float, p: dict[str, Any]
+) -> None:
+    """Our client, and native ones that are live again, get every acknowledged message before
+    anything is counted lost (a positive barrier: it returns as soon as they have)."""
+    acked_ms = {cid: t * 1000 + offset_ms for cid, t in acked_at.items()}
+    acked = set(acked_ms)
     deadline = time.monotonic() + p["drain_s"]
     while time.monotonic() < deadline:
         await asyncio.gather(*(c.refresh() for c in clients))
-        live = [c for c in clients if not c.log.final]
-        if all(c.log.lost(acked) == 0 for c in live):
+        waiting = [
+            c
+            for c in clients
+            if not c.log.final and (c.variant == OURS or c.log.recovered_at(acked_ms) is not None)
+        ]
+        if all(c.log.lost(acked) == 0 for c in waiting):
             return
         await asyncio.sleep(POLL_S)
 
