@@ -223,7 +223,7 @@ def decisions_warnings(run: Run, matrix: Matrix, min_repeats: int) -> list[str]:
         }
     )
     if thin:
-        out.append(f"fewer than {min_repeats} repeats: {', '.join(thin)}")
+        out.append(f"fewer than {min_repeats} valid repeats: {', '.join(thin)}")
     return out
 
 

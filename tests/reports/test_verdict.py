@@ -122,11 +122,30 @@ def test_a_fact_moved_one_point_moves_declared_total_and_win_probability(
     assert p1["sse"] > p0["sse"] + 0.02 and p1["socketio"] < p0["socketio"]
 
 
-def test_a_capped_capacity_is_shown_as_a_lower_bound_and_not_scored(make_run: MakeRun) -> None:
+CAPACITY_RULE = """
+[[rubric]]
+criterion = "infra_fit"
+scenario = "fanout"
+metric = "capacity_connections"
+tag = "server"
+thresholds = [2000, 800, 400, 200]
+
+"""
+
+
+def test_a_capped_capacity_is_shown_as_a_lower_bound_and_not_scored(
+    make_run: MakeRun, tmp_path: Path
+) -> None:
     cap = "profile's largest team: at least 300"
     bounds = {("fanout", "capacity_connections", "", t): ("at_least", cap) for t in TRANSPORTS}
     run = load_run(make_run(bounds=bounds))
-    v = decide(run, load_rubric())
+    # the default rubric leaves capacity out (one sample, capped); a team scoring it gets this
+    custom = tmp_path / "w.toml"
+    text = load_rubric().path.read_text()
+    cut = text.index("# --- Declared facts")
+    custom.write_text(text[:cut] + CAPACITY_RULE + text[cut:])
+    rubric = load_rubric(custom)
+    v = decide(run, rubric)
     for t in TRANSPORTS:
         cell = v.matrix.cells["infra_fit", t]
         ev = next(e for e in cell.evidence if e.metric == "capacity_connections")
@@ -134,7 +153,7 @@ def test_a_capped_capacity_is_shown_as_a_lower_bound_and_not_scored(make_run: Ma
         assert cell.partial
     # socketio: 30 us -> 4, RSS -> 5, fact 3: the cell is their mean, capacity left out
     assert v.matrix.cells["infra_fit", "socketio"].score == pytest.approx(4.0)
-    text = text_of(render_html(run, load_rubric()))
+    text = text_of(render_html(run, rubric))
     assert "a lower bound, not scored" in text
 
 
