@@ -21,6 +21,14 @@ DEV_HEADERS = {"X-Rtspike-Dev-Token": DEV_TOKEN}
 configure_logging("DEBUG")
 
 
+@pytest.fixture(autouse=True)
+def _debug_logging() -> Iterator[None]:
+    """Every test starts with DEBUG logging: a CLI or bench entry point run in-process sets
+    WARNING, which would silently hide the info lines later tests assert on."""
+    configure_logging("DEBUG")
+    yield
+
+
 def redis_url_or_fail() -> str:
     return os.environ.get("RTSPIKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
