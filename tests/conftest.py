@@ -29,6 +29,15 @@ def _debug_logging() -> Iterator[None]:
     yield
 
 
+def require(problem: str | None) -> None:
+    """A missing tool fails the run in CI (CI=true) and skips on a laptop: never a silent pass."""
+    if problem is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(problem)
+    pytest.skip(problem)
+
+
 def redis_url_or_fail() -> str:
     return os.environ.get("RTSPIKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -111,10 +120,7 @@ async def browser() -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():  # noqa: ASYNC240
-        message = f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        require(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)")
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

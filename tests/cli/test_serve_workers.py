@@ -12,6 +12,7 @@ from rtspike.cli import main
 from rtspike.scenarios.benches.fanout import measure
 from rtspike.scenarios.orchestrate import Orchestrator
 from rtspike.scenarios.processes import free_port
+from tests.conftest import require
 
 
 def test_more_than_one_worker_without_redis_is_refused_in_one_line(
@@ -28,9 +29,9 @@ def test_more_than_one_worker_without_redis_is_refused_in_one_line(
     assert "or run one worker" in err
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 @pytest.mark.timeout(300)
 async def test_two_workers_on_redis_deliver_every_broadcast_exactly_once(tmp_path: Path) -> None:
+    require(None if shutil.which("redis-server") else "redis-server is missing: run `make redis`")
     orch = Orchestrator(tmp_path)
     try:
         redis = await orch.redis_server()

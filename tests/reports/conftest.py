@@ -9,7 +9,7 @@ one transport leak, repeats disagree, a case time out, a figure capped, or a sce
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -204,14 +204,13 @@ MakeRun = Callable[..., Path]
 HAND_WORKED_WEIGHTS = Path(__file__).with_name("hand_worked_weights.toml")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def hand_worked_weights() -> Iterator[None]:
-    """The expected scores were worked out against this rubric; the default one moves on."""
+@pytest.fixture(autouse=True)
+def hand_worked_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The expected scores were worked out against this rubric; the default one moves on.
+    Per test, so that tests outside tests/reports always read the real weights.toml."""
     from rtspike.reports import rubric
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rubric, "DEFAULT_WEIGHTS", HAND_WORKED_WEIGHTS)
-        yield
+    monkeypatch.setattr(rubric, "DEFAULT_WEIGHTS", HAND_WORKED_WEIGHTS)
 
 
 @pytest.fixture

@@ -12,15 +12,14 @@ import pytest
 from rtspike.scenarios import browser, nginx
 from rtspike.scenarios.runner import run_bench
 from rtspike.transports import registry
+from tests.conftest import require
 
 Folders = dict[tuple[str, str], Path]  # (scenario, transport) -> results folder
 
 
 @pytest.fixture(scope="session")
 def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> Folders:
-    why = browser.missing() or nginx.missing()
-    if why:
-        pytest.skip(why)
+    require(browser.missing() or nginx.missing())
     out = tmp_path_factory.mktemp("browser-runs")
     keys = [(s, t) for s in ("native", "proxy") for t in registry.names()]
 

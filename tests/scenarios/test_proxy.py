@@ -18,6 +18,7 @@ from rtspike.reports.scoring import build_matrix
 from rtspike.scenarios import nginx
 from rtspike.scenarios.nativeclients import OURS, native_clients
 from rtspike.transports import registry
+from tests.conftest import require
 from tests.scenarios.conftest import Folders
 from tests.scenarios.invariants import problems, rows
 
@@ -84,8 +85,7 @@ def test_sticky_rates_and_origin_counts(folders: dict[str, Path], transport: str
 
 
 def test_socketio_polling_needs_sticky_sessions(folders: dict[str, Path]) -> None:
-    if not shutil.which("redis-server"):
-        pytest.skip("needs redis-server")
+    require(None if shutil.which("redis-server") else "redis-server is missing: run `make redis`")
     got = summaries(folders["socketio"])
     assert float(got["default/round_robin", "sticky_success_rate"]["value"]) < 1.0
 

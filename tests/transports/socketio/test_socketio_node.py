@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require
 from tests.contract.conftest import Harness, contract_settings, start_node
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,10 +27,7 @@ def _node_or_skip() -> str:
         problem = "node is not installed"
     elif not (WEB / "node_modules" / "socket.io-client").is_dir():
         problem = "socket.io-client is missing: run `cd transports/web && npm install`"
-    if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
+    require(problem)
     assert node is not None
     return node
 
