@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from rtspike.scenarios import browser as browser_setup
 from rtspike.transports.core.logging import configure_logging
 from rtspike.transports.core.redis_keys import delete_prefix
 from rtspike.transports.core.settings import Settings
@@ -101,17 +102,8 @@ def clock() -> Iterator[FakeClock]:
     yield FakeClock()
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+CHROMIUM = str(browser_setup.CHROMIUM)
+CHROMIUM_ARGS = browser_setup.ARGS
 
 
 @pytest.fixture
