@@ -6,6 +6,7 @@ with what to install, and the run goes on.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ ARGS = [
     "--disable-quic",
 ]
 PROBE_JS = "/demo/static/probe.js"
+LOAD_ATTEMPTS = 3
 
 
 def executable() -> str:
@@ -63,6 +65,15 @@ async def probe_page(browser: Any, origin: str, **context_options: Any) -> Any:
     the probe bundle loaded."""
     context = await browser.new_context(**context_options)
     page = await context.new_page()
-    await page.goto(f"{origin}/api/v1/healthz")
-    await page.add_script_tag(url=f"{origin}{PROBE_JS}")
-    return page
+    for attempt in range(LOAD_ATTEMPTS):
+        try:
+            await page.goto(f"{origin}/api/v1/healthz")
+            await page.add_script_tag(url=f"{origin}{PROBE_JS}")
+            return page
+        except Exception:
+            # a server that was just restarted (the previous repeat's fault) may drop the
+            # first request: try again, and fail for real only after the last attempt
+            if attempt == LOAD_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
