@@ -157,26 +157,77 @@ def drivers(weights: Mapping[str, float], labels: Mapping[str, str]) -> list[tup
     return [(labels.get(k, k), w / total) for k, w in ranked]
 
 
-def consequences(spec: dict[str, Any], lines: Mapping[str, int]) -> list[dict[str, Any]]:
+def numbers(options: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Each transport's option numbers (1-based, as the options table shows them)."""
+    out: dict[str, list[int]] = {}
+    for i, o in enumerate(options, 1):
+        out.setdefault(str(o["transport"]), []).append(i)
+    return out
+
+
+def series(nums: list[int]) -> str:
+    """``[3, 4, 5]`` as "3, 4 and 5"."""
+    words = [str(n) for n in nums]
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
+def option_label(nums: list[int]) -> str:
+    """Numbers as a heading shows them: "option 3", "options 1-2" or "options 1 and 3"."""
+    if len(nums) == 1:
+        return f"option {nums[0]}"
+    consecutive = nums == list(range(nums[0], nums[-1] + 1))
+    return f"options {nums[0]}-{nums[-1]}" if consecutive else f"options {series(nums)}"
+
+
+def consequences(
+    spec: dict[str, Any], lines: Mapping[str, int], transports: list[str]
+) -> list[dict[str, Any]]:
+    """One row per protocol feature: what each transport leaves to the team (``cells``, in the
+    order of ``transports``) and the files rtspike wrote for it."""
     rows = []
     for f in spec["features"]:
         files = [{"path": p, "lines": lines.get(p)} for p in f["rtspike"]]
-        rows.append(
-            {
-                "label": f["label"],
-                "files": files,
-                **{k: f.get(k, "") for k in ("socketio", "sse", "ws")},
-            }
-        )
+        cells = [str(f.get(t, "not written yet")) for t in transports]
+        rows.append({"label": f["label"], "files": files, "cells": cells})
     return rows
 
 
-def decision(verdict: Verdict) -> dict[str, Any]:
+def columns(options: list[dict[str, Any]], names: Mapping[str, str]) -> list[dict[str, str]]:
+    """The consequences table's transport columns: every transport among the options, in their
+    order, headed by its short name and the options it covers."""
+    return [
+        {"transport": t, "heading": f"{names.get(t, t)} ({option_label(nums)})"}
+        for t, nums in numbers(options).items()
+    ]
+
+
+def decision(
+    verdict: Verdict,
+    spec: Mapping[str, Any],
+    options: list[dict[str, Any]],
+    names: Mapping[str, str],
+) -> dict[str, Any]:
+    """The verdict plus what the Decision paragraph cites: the status-quo option (``status_quo``
+    in adr.toml, keeping the PoC as it is), the incumbent transport it keeps, the option chosen
+    and the options left."""
+    keys = [str(o["key"]) for o in options]
+    status_quo = keys.index(spec["status_quo"]) + 1
+    incumbent = str(options[status_quo - 1]["transport"])
+    mine = numbers(options).get(verdict.winner or "", [])
+    chosen = next((n for n in mine if n != status_quo), mine[0] if mine else None)
+    others = [n for n in range(1, len(options) + 1) if n not in (status_quo, chosen)]
     return {
         "outcome": str(verdict.outcome),
         "winner": verdict.winner,
         "leaders": list(verdict.leaders),
         "reasons": list(verdict.reasons),
+        "status_quo": status_quo,
+        "incumbent": names.get(incumbent, incumbent),
+        "incumbent_options": numbers(options)[incumbent],
+        "evolves": verdict.winner == incumbent,
+        "chosen": options[chosen - 1] if chosen else None,
+        "chosen_number": chosen,
+        "others": others,
     }
 
 
@@ -207,9 +258,11 @@ def adr_context(
     labels: Mapping[str, str],
     totals: Mapping[str, str],
     lines: Mapping[str, int],
+    names: Mapping[str, str],
     spec_path: Path = SPEC,
 ) -> dict[str, Any]:
-    """``totals``: each transport's combined total as the verdict shows it (with its interval)."""
+    """``totals``: each transport's combined total as the verdict shows it (with its interval);
+    ``names``: each transport's short name (a transport without one is shown by its key)."""
     spec = load_spec(spec_path)
     created = str(
         run.manifest.get("finished_at")
@@ -219,6 +272,7 @@ def adr_context(
     )
     options = [{**o, "total": totals.get(o["transport"])} for o in spec["options"]]
     options += [placeholder_option(t, totals.get(t)) for t in missing_options(spec, run.transports)]
+    cols = columns(options, names)
     criteria = exit_criteria(verdict)
     upper = [
         list(row["results"].values())
@@ -235,8 +289,9 @@ def adr_context(
             "measured_where": spec["measured_where"],
             "drivers": drivers(weights, labels),
             "options": options,
-            "decision": decision(verdict),
-            "consequences": consequences(spec, lines),
+            "decision": decision(verdict, spec, options, names),
+            "columns": cols,
+            "consequences": consequences(spec, lines, [c["transport"] for c in cols]),
             "risks": risks(run, spec),
             "validation": criteria,
             "validation_extra": spec["validation_extra"],

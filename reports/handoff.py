@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,31 @@ def load_handoff(run: Run) -> HandoffSet:
     )
 
 
+def names(
+    transports: list[str], short: bool = False, spec: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """Each transport's name from handoff.toml (``short``: its table name); a transport without
+    an entry is named by its key."""
+    entries = (spec or load_spec())["transports"]
+    out = {}
+    for t in transports:
+        entry = entries.get(t, {})
+        out[t] = str((entry.get("short") if short else None) or entry.get("name") or t)
+    return out
+
+
+def servers(transports: list[str], spec: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+    """The server packages behind ``transports``, each once, in order: ``python`` is what this
+    benchmark measured, ``node`` what the story's Express server would add."""
+    entries = (spec or load_spec())["transports"]
+    found: dict[str, list[str]] = {"python": [], "node": []}
+    for t in transports:
+        entry = entries.get(t, {})
+        for stack, key in (("python", "python_server"), ("node", "node_server")):
+            found[stack] += [p for p in entry.get(key, []) if p not in found[stack]]
+    return found
+
+
 def handoff_context(run: Run, winner: str | None) -> dict[str, Any]:
     """The template's hand-off variables: the recommended transport first, then the rest."""
     found = load_handoff(run)
@@ -116,7 +142,6 @@ def handoff_context(run: Run, winner: str | None) -> dict[str, Any]:
         "handoffs": found,
         "handoff": found.transports.get(winner) if winner else None,
         "handoff_order": order,
-        # a transport without a hand-off entry (see handoff.toml) is still named by its key
-        "handoff_names": {t: t for t in run.transports}
-        | {t: h.name for t, h in found.transports.items()},
+        # the name recorded with the run, else today's handoff.toml, else the key
+        "handoff_names": names(run.transports) | {t: h.name for t, h in found.transports.items()},
     }

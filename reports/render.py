@@ -15,10 +15,10 @@ import pandas as pd
 import structlog
 
 from rtspike.reports import charts, peers
-from rtspike.reports.adr import adr_context
+from rtspike.reports.adr import adr_context, series
 from rtspike.reports.compare import compare_runs
 from rtspike.reports.gates import Status
-from rtspike.reports.handoff import handoff_context, load_spec
+from rtspike.reports.handoff import handoff_context, load_spec, names, servers
 from rtspike.reports.loader import Run, load_run, walk
 from rtspike.reports.rubric import TAG_LABELS
 from rtspike.reports.scoring import Layer, Matrix, Rubric, load_rubric
@@ -266,7 +266,9 @@ def context(run: Run, rubric: Rubric, other: Run | None = None) -> dict[str, Any
             labels,
             {t: combined.shown(t) for t in matrix.transports},
             handoffs["handoffs"].lines,
+            names([*spec["transports"], *run.transports], short=True, spec=spec),
         ),
+        "servers": servers(run.transports, spec),
         "non_goals": spec.get("non_goals", []),
         "environment": environment(run.manifest),
         "loadtest": loadtest(run),
@@ -306,6 +308,7 @@ def render_html(run: Run, rubric: Rubric, other: Run | None = None) -> str:
     )
     env.filters["num"] = num
     env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
+    env.filters["series"] = series
     env.filters["pct"] = lambda v: DASH if v is None else f"{v * 100:.1f}%"
     env.tests["missing"] = lambda v: v is None or (isinstance(v, float) and pd.isna(v))
     return env.get_template("report.html.j2").render(**context(run, rubric, other))

@@ -7,7 +7,8 @@ from __future__ import annotations
 from html import unescape
 from pathlib import Path
 
-from rtspike.reports.adr import check, figures
+from rtspike.reports import handoff
+from rtspike.reports.adr import check, columns, consequences, figures, load_spec, placeholder_option
 from rtspike.reports.loader import load_run
 from rtspike.reports.render import render_html
 from rtspike.reports.rubric import load_rubric
@@ -52,6 +53,42 @@ def test_options_include_keeping_the_poc_with_its_switching_cost(
     leak = {("isolation", "leaks", "", "socketio"): [1, 1, 1, 1, 1]}
     decisive = load_run(make_run(repeats=leak, figures=WS_AHEAD))
     assert "Keeping the PoC (option 1) is rejected" in plain(render_html(decisive, load_rubric()))
+
+
+def test_the_incumbent_winning_evolves_the_poc_and_names_the_options_left(
+    make_run: MakeRun,
+) -> None:
+    leaks = {("isolation", "leaks", "", t): [1, 1, 1, 1, 1] for t in ("sse", "ws")}
+    text = plain(render_html(load_run(make_run(repeats=leaks)), load_rubric()))
+    decision = text[text.index("Decision Socket.IO") : text.index("Consequences:")]
+    assert "Socket.IO, evolved from the PoC (option 2)." in decision
+    assert "Keeping the PoC as it is (option 1) is rejected" in decision
+    assert "Options 3 and 4 are not chosen" in decision
+    assert "Switching cost" not in decision
+
+
+def test_consequence_columns_follow_the_options_and_mark_an_unwritten_transport() -> None:
+    spec = load_spec()
+    options = [*spec["options"], placeholder_option("newcomer", None)]
+    names = handoff.names(["socketio", "sse", "ws", "newcomer"], short=True)
+    cols = columns(options, names)
+    assert [c["heading"] for c in cols] == [
+        "Socket.IO (options 1-2)",
+        "SSE (option 3)",
+        "raw WebSocket (option 4)",
+        "newcomer (option 5)",
+    ]
+    rows = consequences(spec, {}, [c["transport"] for c in cols])
+    assert all(len(r["cells"]) == 4 and r["cells"][-1] == "not written yet" for r in rows)
+    assert rows[0]["cells"][2] == "nothing built in: write it"  # ws, reconnect
+
+
+def test_the_servers_named_are_those_of_the_transports_in_the_run(make_run: MakeRun) -> None:
+    text = plain(render_html(load_run(make_run(transports=["sse", "ws"])), load_rubric()))
+    assert "Server-Sent Events vs raw WebSocket over one" in text
+    assert "Servers measured are Python (aiohttp)." in text
+    assert "would change on Node (Express with ws)." in text
+    assert "python-socketio" not in text.split("Servers measured")[1].split(".")[0]
 
 
 def test_consequences_name_what_the_team_builds_and_what_rtspike_wrote(

@@ -19,6 +19,7 @@ def test_every_registered_transport_has_its_handoff_entry() -> None:
     entries = handoff.load_spec()["transports"]
     assert sorted(entries) == sorted(registry.names())
     assert all(entries[name].get("name") and "python" in entries[name] for name in entries)
+    assert all(entries[name].get("python_server") for name in entries)
 
 
 def test_a_transport_without_facts_is_reported() -> None:
@@ -32,3 +33,14 @@ def test_a_transport_without_facts_is_reported() -> None:
 def test_every_registered_transport_has_its_decision_record_option() -> None:
     assert adr.missing_options(adr.load_spec(), registry.names()) == []
     assert adr.missing_options(adr.load_spec(), ["newcomer"]) == ["newcomer"]
+
+
+def test_every_feature_says_what_each_registered_transport_leaves_to_the_team() -> None:
+    spec = adr.load_spec()
+    unwritten = [(f["key"], t) for f in spec["features"] for t in registry.names() if not f.get(t)]
+    assert unwritten == []
+
+
+def test_the_status_quo_names_an_option() -> None:
+    spec = adr.load_spec()
+    assert spec["status_quo"] in {o["key"] for o in spec["options"]}
