@@ -98,7 +98,7 @@ ASYNCIO_SIDE = ("rtspike.transports.clients", "rtspike.transports.server", "aioh
 
 
 def _asyncio_modules_of_adapters() -> tuple[str, ...]:
-    """Every adapter module except its spec (the package) and its gevent Locust user."""
+    """Every adapter module except its spec (the package) and its gevent side (``locust_*``)."""
     found = []
     for name in registry.names():
         package = registry.TRANSPORTS[name]
@@ -106,24 +106,25 @@ def _asyncio_modules_of_adapters() -> tuple[str, ...]:
         found += [
             f"{package}.{path.stem}"
             for path in sorted(folder.glob("*.py"))
-            if path.stem not in ("__init__", "locust_user")
+            if path.stem != "__init__" and not path.stem.startswith("locust_")
         ]
     return tuple(found)
 
 
 def test_loadtests_use_no_asyncio_client() -> None:
     """Locust runs on gevent; the asyncio clients and servers must never load there. It reaches
-    the adapters through their specs and their ``locust_user`` modules only."""
+    the adapters through their specs and their ``locust_user`` modules only; an adapter's
+    ``locust_*`` modules import only each other."""
     forbidden = (*ASYNCIO_SIDE, *_asyncio_modules_of_adapters())
     assert offenders("loadtests", forbidden) == []
     for name in registry.names():
-        user = ROOT / "transports" / name / "locust_user.py"
+        gevent_side = f"{registry.TRANSPORTS[name]}.locust_"
         found = [
             f"{path.relative_to(ROOT)} imports {module}"
             for path, module in imports_of(f"transports/{name}")
-            if path == user
+            if path.stem.startswith("locust_")
             and any(module.startswith(f) for f in (*ASYNCIO_SIDE, *ADAPTERS))
-            and not module.startswith(f"{registry.TRANSPORTS[name]}.locust_user")
+            and not module.startswith(gevent_side)
         ]
         assert found == [], name
 

@@ -9,7 +9,7 @@ and all the clients of one (transport, fault) live through the same outage at on
 
 Heartbeats are measured by the blackhole case: ``time_to_detect_s`` there is how long a dead
 connection stays "open" with the transport's defaults. The server's keep-alive (15 s: the
-Socket.IO ping interval, the SSE comment, the ws server ping) is multiplied by the profile's
+Socket.IO ping interval, the SSE comment, the WebSocket server ping) is multiplied by the profile's
 ``keepalive_scale`` (quick 0.2 = 3 s; full 1.0, the real defaults); the Socket.IO ping timeout
 never goes below 5 s. The browser WebSocket API cannot send pings, and EventSource hides
 comments from script, so neither can watch a connection without server events.

@@ -29,7 +29,7 @@ class RefusedError(RtspikeError):
 
 
 class LeanSocket:
-    """A receiver over one aiohttp WebSocket (raw ws, or Socket.IO's websocket transport)."""
+    """A receiver over one aiohttp WebSocket (raw WebSocket, or Socket.IO's websocket transport)."""
 
     path = ""
 

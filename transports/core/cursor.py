@@ -1,4 +1,5 @@
-"""The one opaque position string: SSE event id, Socket.IO/ws resume token, polling ``after``.
+"""The one opaque position string: SSE event id, Socket.IO and WebSocket resume token, polling
+``after``.
 
 It records, per readable stream, the last seq seen, plus the log epoch those seqs belong to. A
 cursor from another epoch (the log was reset) restarts every stream from the beginning.

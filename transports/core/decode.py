@@ -1,4 +1,4 @@
-"""The one decoder for untrusted input on every wire (REST bodies and queries, ws frames,
+"""The one decoder for untrusted input on every wire (REST bodies and queries, WebSocket frames,
 Socket.IO payloads, SSE cursors): whatever a client sends is either a value the rest of the
 system can handle safely or a ``VALIDATION_ERROR`` / ``PAYLOAD_TOO_LARGE``, never an exception
 that surfaces as a 500 (``RecursionError`` is not a ``ValueError``; a lone surrogate only fails

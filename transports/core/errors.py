@@ -141,8 +141,8 @@ class AppError(RtspikeError):
 
     def close_payload(self) -> dict[str, Any]:
         """What every transport sends just before it ends a live connection for this error:
-        the one error shape plus the close code (Socket.IO and SSE ``error`` events, the ws
-        ``error`` frame)."""
+        the one error shape plus the close code (Socket.IO and SSE ``error`` events, the raw
+        WebSocket ``error`` frame)."""
         return {**self.to_dict(), "close_code": self.close_code}
 
     def __repr__(self) -> str:

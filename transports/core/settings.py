@@ -40,13 +40,13 @@ class Settings(BaseSettings):
     tune_process: bool = True
     """`serve` freezes the started heap and shortens the GIL switch interval (server/tuning.py)."""
     max_inflight_sends: int = Field(16, ge=1, le=1024)
-    """Sends one ws connection may have pending; its receive loop stops reading beyond."""
+    """Sends one connection may have pending when they come up the socket itself; an adapter that
+    reads its own frames stops reading beyond."""
     send_rate_per_s: float = Field(50.0, gt=0)
     send_burst: int = Field(100, ge=1)
     recheck_interval_s: float = Field(15.0, gt=0)
     keepalive_s: float = Field(15.0, gt=0)
     auth_timeout_s: float = Field(5.0, gt=0)
-    sse_retry_ms: int = Field(2000, ge=100)
     dev_faults: bool = False
     dev_faults_token: SecretStr | None = None
     metrics_token: SecretStr | None = None
@@ -136,13 +136,19 @@ def load_settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors(include_url=False, include_input=False):
-            text = str(err["msg"]).removeprefix("Value error, ")
-            if err["loc"]:
-                name = ".".join(str(p) for p in err["loc"])
-                text = f"RTSPIKE_{name.upper()}: {text}"
-            lines.append(text)
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+        raise settings_error(exc) from None
     settings.secret()
     return settings
+
+
+def settings_error(exc: ValidationError, prefix: str = "RTSPIKE_") -> SettingsError:
+    """A validation failure in plain words, naming each environment variable to fix (also for an
+    adapter's own settings class, whose variables share the ``RTSPIKE_`` prefix)."""
+    lines = []
+    for err in exc.errors(include_url=False, include_input=False):
+        text = str(err["msg"]).removeprefix("Value error, ")
+        if err["loc"]:
+            name = ".".join(str(p) for p in err["loc"])
+            text = f"{prefix}{name.upper()}: {text}"
+        lines.append(text)
+    return SettingsError("invalid settings:\n  " + "\n  ".join(lines))

@@ -20,7 +20,7 @@ __all__ = ["HUB_KEY", "bearer", "error_middleware", "error_response", "hub_of", 
 
 log = get_logger("rtspike.http")
 HUB_KEY: web.AppKey[Hub] = web.AppKey("hub", Hub)
-# Set by a handler once its response is prepared (an upgraded ws, a started SSE stream): an
+# Set by a handler once its response is prepared (an upgraded WebSocket, a started SSE stream): an
 # HTTP error response can no longer be written on that socket.
 PREPARED_KEY = "rtspike.prepared"
 MAX_JSON_BODY_BYTES = 64 * 1024

@@ -17,7 +17,7 @@ things, and they live here once:
   socket and would hide a stalled peer from ``bound`` (and cost memory per connection); pinned,
   what a peer can leave unread is about ``bound`` frames plus a few hundred KiB.
 
-Plus the RFC 6455 frame builder that Socket.IO and ws both write through.
+Plus the RFC 6455 frame builder that Socket.IO and raw WebSocket both write through.
 """
 
 from __future__ import annotations

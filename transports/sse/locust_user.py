@@ -1,5 +1,5 @@
 """Server-Sent Events user on ``requests`` (urllib3 sockets, which gevent patches): a streamed
-GET parsed by httpx-sse's decoders (loadtests/sse_stream.py) in a receiver greenlet, and a
+GET parsed by httpx-sse's decoders (locust_stream.py) in a receiver greenlet, and a
 separate keep-alive Session for the upstream ``POST /api/v1/messages``. Authenticates with
 ``Authorization: Bearer`` (the non-browser path; the browser path uses one-time tickets)."""
 
@@ -12,7 +12,7 @@ import gevent
 import requests
 
 from rtspike.loadtests.base import AckError, RealtimeUser, RefusedError
-from rtspike.loadtests.sse_stream import SseStream
+from rtspike.transports.sse.locust_stream import SseStream
 
 TIMEOUT_S = 15.0
 

@@ -27,6 +27,7 @@ from rtspike.transports.core.principal import Principal
 from rtspike.transports.server.http import HUB_KEY, PREPARED_KEY, bearer, internal_error_fields
 from rtspike.transports.server.writer import EventCache, Flusher
 from rtspike.transports.sse.connection import TRANSPORT, SseConnection, error_frame, wire_cache
+from rtspike.transports.sse.settings import SseSettings, load_sse_settings
 
 log = get_logger("rtspike.sse")
 PATH = "/realtime/sse"
@@ -35,6 +36,7 @@ COOKIE = "rtspike_sse"
 CONNECTIONS_KEY = web.AppKey("sse_connections", set[SseConnection])
 FLUSHER_KEY = web.AppKey("sse_flusher", Flusher)
 WIRES_KEY = web.AppKey("sse_wires", EventCache[bytes])
+SETTINGS_KEY = web.AppKey("sse_settings", SseSettings)
 
 _HEADERS = {
     "Content-Type": "text/event-stream",
@@ -117,7 +119,7 @@ async def _stream(
     cursor: Cursor,
     response: web.StreamResponse,
 ) -> None:
-    await response.write(b"retry: %d\n\n" % hub.settings.sse_retry_ms)
+    await response.write(b"retry: %d\n\n" % request.app[SETTINGS_KEY].retry_ms)
     sock = request.transport
     if sock is None or sock.is_closing():
         return
@@ -154,6 +156,7 @@ def connections(app: web.Application) -> list[SseConnection]:
 
 
 def mount(app: web.Application, hub: Hub) -> None:
+    app[SETTINGS_KEY] = load_sse_settings()
     app[CONNECTIONS_KEY] = set()
     app[FLUSHER_KEY] = Flusher()
     app[WIRES_KEY] = wire_cache()

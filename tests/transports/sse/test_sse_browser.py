@@ -61,8 +61,9 @@ async (ticket) => {
 
 
 @pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    node = await start_node(contract_settings(tmp_path, sse_retry_ms=200), "sse")
+async def h(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    monkeypatch.setenv("RTSPIKE_SSE_RETRY_MS", "200")
+    node = await start_node(contract_settings(tmp_path), "sse")
     harness = Harness("sse", [node])
     yield harness
     await harness.aclose()

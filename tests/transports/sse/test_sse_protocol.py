@@ -18,6 +18,7 @@ from structlog.testing import capture_logs
 
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.core.errors import AppError, ErrorCode
+from rtspike.transports.core.settings import SettingsError
 from rtspike.transports.core.users import DEV_PASSWORD
 from rtspike.transports.server.app import build_app
 from rtspike.transports.server.http import HUB_KEY
@@ -111,9 +112,18 @@ async def node(tmp_path: Path, **overrides: Any) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with node(tmp_path, sse_retry_ms=1234, keepalive_s=0.2) as harness:
+async def h(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    monkeypatch.setenv("RTSPIKE_SSE_RETRY_MS", "1234")
+    async with node(tmp_path, keepalive_s=0.2) as harness:
         yield harness
+
+
+def test_a_bad_retry_setting_stops_the_app_naming_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RTSPIKE_SSE_RETRY_MS", "5")
+    with pytest.raises(SettingsError, match="RTSPIKE_SSE_RETRY_MS: Input should be greater"):
+        build_app(contract_settings(tmp_path), ["sse"])
 
 
 async def test_headers_retry_line_and_keepalive(h: Harness) -> None:

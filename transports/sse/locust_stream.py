@@ -1,8 +1,9 @@
-"""The SSE wire format for the Locust user, on the ``requests`` byte stream, parsed with
-httpx-sse's spec decoders (the ones its ``iter_sse`` runs on an httpx response): linear in the
-stream (the hand-written parser it replaces re-copied the buffer per line, 174 ms for 3,000
-events in one chunk) and honouring ``id:`` (resume point) and ``retry:`` (reconnect delay),
-also when they come in an event without data. Free of gevent and Locust, so it is tested alone.
+"""The SSE wire format for the Locust user, on the ``requests`` byte stream (loaded on the Locust
+side, like ``locust_user``), parsed with httpx-sse's spec decoders (the ones its ``iter_sse``
+runs on an httpx response): linear in the stream (the hand-written parser it replaces re-copied
+the buffer per line, 174 ms for 3,000 events in one chunk) and honouring ``id:`` (resume point)
+and ``retry:`` (reconnect delay), also when they come in an event without data. Free of gevent
+and Locust, so it is tested alone.
 
 The decoders live in ``httpx_sse._decoders``: private, hence the upper bound on httpx-sse in
 pyproject.toml (sseclient-py, the public alternative, drops ``retry:`` without ``data:``).

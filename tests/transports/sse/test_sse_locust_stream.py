@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from rtspike.loadtests.sse_stream import SseStream
+from rtspike.transports.sse.locust_stream import SseStream
 
 
 def chunk(n: int) -> bytes:
