@@ -156,11 +156,11 @@ def test_the_web_build_and_the_demo_page_pick_it_up(tmp_path: Path) -> None:
 
 
 def test_the_completeness_checks_fail_for_a_transport_that_lacks_its_parts() -> None:
-    """Facts, hand-off entry and decision-record option: missing for the copy, so the facts
-    tests fail; Locust user and browser entries: missing for ``broken``, so the registry
-    tests fail."""
+    """Facts, hand-off entry, decision-record option and consequences: missing for the copy, so
+    the facts tests fail; Locust user and browser entries: missing for ``broken``, so the
+    registry tests fail."""
     code, counts = summary(pytest_in_child("tests/reports/test_facts.py"))
-    assert code != 0 and counts.get("failed", 0) == 3, counts
+    assert code != 0 and counts.get("failed", 0) == 4, counts
     broken = {"RTSPIKE_EXTRA_TRANSPORTS": "broken=tests.fourth.broken"}
     code, counts = summary(pytest_in_child("tests/test_registry.py", extra=broken))
     assert code != 0 and counts.get("failed", 0) == 2, counts
