@@ -13,6 +13,7 @@ from rtspike.reports.adr import rtspike_files
 from rtspike.reports.handoff import FILE, SPEC, load_spec
 from rtspike.scenarios.cases.bundle import locked_versions
 from rtspike.scenarios.excerpts import Excerpt, count_tests, js_excerpt, python_excerpt
+from rtspike.transports import registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = 1
@@ -23,6 +24,14 @@ def _excerpt(root: Path, item: dict[str, Any], transport: str) -> Excerpt:
     if rel.endswith((".js", ".jsx")):
         return js_excerpt(root, rel, item.get("name"))
     return python_excerpt(root, rel, str(item["name"]), bool(item.get("outline")))
+
+
+def _browser_client(root: Path, item: dict[str, Any], transport: str) -> Excerpt:
+    """The function handoff.toml names, in the file the adapter's spec says is its browser
+    client (the adapter's folder is the one place that knows where its browser code is)."""
+    path = registry.folder(transport) / registry.spec(transport).browser_client
+    rel = path.relative_to(root.resolve())
+    return js_excerpt(root, str(rel), item.get("name"))
 
 
 def _packages(names: list[str], locked: dict[str, str]) -> list[dict[str, str]]:
@@ -38,7 +47,7 @@ def _transport(root: Path, spec: dict[str, Any], t: str, locked: dict[str, str])
     node = {
         k: [_excerpt(root, x, t).to_dict() for x in v] for k, v in spec["node_excerpts"].items()
     }
-    node["browser_client"] = [_excerpt(root, info["browser_client"], t).to_dict()]
+    node["browser_client"] = [_browser_client(root, info["browser_client"], t).to_dict()]
     return {
         "name": info["name"],
         "python": {"packages": list(info.get("python", [])), "excerpts": py},

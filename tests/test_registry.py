@@ -35,8 +35,9 @@ def test_asyncio_parts_resolve(spec: TransportSpec) -> None:
 
 
 def test_browser_entries_exist(spec: TransportSpec) -> None:
-    for entry in (spec.browser_entry, spec.react_entry):
-        assert (WEB_DIR / "src" / entry).is_file(), f"{spec.name}: no browser entry {entry}"
+    own = registry.folder(spec.name)
+    for entry in (spec.browser_client, spec.browser_entry, spec.react_entry):
+        assert (own / entry).is_file(), f"{spec.name}: no browser file {entry}"
     built = entries()
     assert Path(built[spec.name]["src"]).is_file()
     assert Path(built[f"react-{spec.name}"]["src"]).is_file()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtspike.transports.spec import Mount, TransportSpec, Upstream
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TRANSPORTS",
     "client",
+    "folder",
     "names",
     "rest_upstream",
     "server",
@@ -75,6 +77,15 @@ def spec(name: str) -> TransportSpec:
 
 def specs() -> list[TransportSpec]:
     return [spec(name) for name in TRANSPORTS]
+
+
+def folder(name: str) -> Path:
+    """The adapter's own folder: its spec's file fields (the browser code) are paths in it."""
+    spec(name)
+    module = importlib.import_module(TRANSPORTS[name])
+    if module.__file__ is None:
+        raise TypeError(f"{TRANSPORTS[name]} has no file to find its folder by")
+    return Path(module.__file__).resolve().parent
 
 
 def server(name: str) -> Mount:

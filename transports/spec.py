@@ -120,11 +120,14 @@ class TransportSpec:
     """``module:Class``: the gevent Locust user. Its module must import nothing asyncio."""
     locust_client: str
     """One line on the library the Locust user runs on (recorded in ``run.json``)."""
+    browser_client: str
+    """The browser adapter ``resilient.js`` drives. It and the other browser files are paths in
+    the adapter's own folder (``registry.folder(name)``), so ``transports/web`` names none."""
     browser_entry: str
-    """Entry file under ``transports/web/src`` whose bundle is ``dist/<name>.js`` (the page)."""
+    """Entry file of the demo page over this transport, bundled as ``dist/<name>.js``."""
     react_entry: str
-    """Entry file under ``transports/web/src`` whose bundle is ``dist/react-<name>.js`` (the
-    React 18 page over ``useRealtimeConnection``)."""
+    """Entry file of the React 18 page over ``useRealtimeConnection``, bundled as
+    ``dist/react-<name>.js``."""
     capabilities: Capabilities
     native_clients: tuple[NativeClient, ...] = field(default=())
     """What a team ships without us, first = the library's out-of-the-box default."""

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from rtspike.scenarios.context import Context
+from rtspike.transports import registry
 
 NAME = "bundle"
 NEEDS_REDIS = False
@@ -65,9 +66,9 @@ def locked_versions(web: Path = WEB) -> dict[str, str]:
     return out
 
 
-def browser_packages(transport: str, web: Path = WEB) -> list[str]:
-    """npm packages the transport's browser client imports (src/clients/<t>.js)."""
-    path = web / "src" / "clients" / f"{transport}.js"
+def browser_packages(transport: str) -> list[str]:
+    """npm packages the transport's browser client imports (its spec's ``browser_client``)."""
+    path = registry.folder(transport) / registry.spec(transport).browser_client
     if not path.exists():
         return []
     names = _JS_IMPORT.findall(path.read_text())

@@ -74,7 +74,8 @@ async def run(ctx: Context, transport: str) -> None:
     files = sorted(package.glob("*.py"))
     client_py = [f for f in files if f.name == "client.py"]
     server_py = [f for f in files if f.name != "client.py"]
-    browser = ROOT / "transports" / "web" / "src" / "clients" / f"{transport}.js"
+    browser = registry.folder(transport) / registry.spec(transport).browser_client
+    shown = str(browser.relative_to(ROOT)) if browser.is_relative_to(ROOT) else browser.name
     server_loc = sum(loc(f) for f in server_py)
     client_loc = sum(loc(f) for f in client_py) + (loc(browser) if browser.exists() else 0)
     web_src = ROOT / "transports" / "web" / "src"
@@ -85,7 +86,7 @@ async def run(ctx: Context, transport: str) -> None:
         "browser_glue_loc",
         loc(browser) if browser.exists() else 0,
         "lines",
-        note=f"web/src/clients/{browser.name}: what plugs the transport into resilient.js for zero "
+        note=f"{shown}: what plugs the transport into resilient.js for zero "
         f"loss (resilient.js + api.js + cursor.js, {shared_js} lines, are shared by all)",
     )
     shared = distributions(python_imports([f for r in SHARED for f in _py_files(r)]))
@@ -106,7 +107,7 @@ async def run(ctx: Context, transport: str) -> None:
         "client_loc",
         client_loc,
         "lines",
-        note=", ".join([f.name for f in client_py] + [f"web/src/clients/{browser.name}"]),
+        note=", ".join([f.name for f in client_py] + [shown]),
     )
     ctx.results.add(
         NAME,

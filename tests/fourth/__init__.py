@@ -10,15 +10,14 @@ with their name and path replaced, the lean receiver and the Locust user are sub
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
+from rtspike.transports import registry
 from rtspike.transports.ws import SPEC as WS
 
 __all__ = ["NAME", "PATH", "SPEC"]
 
 NAME = "wsx"
 PATH = "/realtime/wsx"
-HERE = Path(__file__).resolve().parent
 
 SPEC = replace(
     WS,
@@ -30,7 +29,9 @@ SPEC = replace(
     lean_receiver="tests.fourth.lean:LeanWsx",
     lean_kind="lean aiohttp WebSocket client on the copy's path",
     locust_user="tests.fourth.locust_user:WsxUser",
-    browser_entry=str(HERE / "wsx.js"),
-    react_entry=str(HERE / "react-wsx.jsx"),
+    # the ws adapter's browser client itself (an absolute path is taken as it is)
+    browser_client=str(registry.folder(WS.name) / WS.browser_client),
+    browser_entry="wsx.js",
+    react_entry="react-wsx.jsx",
     native_clients=(),  # the native probe page (probe.js) has no code for the copy
 )

@@ -2,7 +2,7 @@
 import { readOptions } from "../../transports/web/src/ui.js";
 import { mountReactDemo } from "../../transports/web/src/react/app.jsx";
 import { useRealtimeConnection } from "../../transports/web/src/react/useRealtimeConnection.js";
-import { createWsTransport } from "../../transports/web/src/clients/ws.js";
+import { createWsTransport } from "../../transports/ws/web/client.js";
 
 mountReactDemo({
   label: "WebSocket copy",

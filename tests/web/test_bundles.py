@@ -106,7 +106,7 @@ def test_react_hook_entry_builds_with_esbuild(tmp_path: Path) -> None:
     done = subprocess.run(
         [
             str(esbuild),
-            "src/react-ws.jsx",
+            demo.entries()["react-ws"]["src"],
             "--bundle",
             "--minify",
             "--jsx=automatic",

@@ -47,20 +47,22 @@ def react_bundles() -> tuple[str, ...]:
 
 
 def entries() -> dict[str, dict[str, str]]:
-    """What ``build.mjs`` builds: bundle name -> its entry file (absolute) and its baseline."""
+    """What ``build.mjs`` builds: bundle name -> its entry file (absolute) and its baseline.
+    The generic pages are in ``transports/web/src``, each transport's in its own folder."""
     src = WEB_DIR / "src"
 
-    def entry(file: str, baseline: str) -> dict[str, str]:
-        return {"src": str((src / file).resolve()), "baseline": baseline}
+    def entry(file: Path, baseline: str) -> dict[str, str]:
+        return {"src": str(file.resolve()), "baseline": baseline}
 
     react_base = f"react-{BASELINE}"
     found = {
-        BASELINE: entry("baseline.js", BASELINE),
-        react_base: entry("react-baseline.jsx", react_base),
+        BASELINE: entry(src / "baseline.js", BASELINE),
+        react_base: entry(src / "react-baseline.jsx", react_base),
     }
     for spec in registry.specs():
-        found[spec.name] = entry(spec.browser_entry, BASELINE)
-        found[f"react-{spec.name}"] = entry(spec.react_entry, react_base)
+        own = registry.folder(spec.name)
+        found[spec.name] = entry(own / spec.browser_entry, BASELINE)
+        found[f"react-{spec.name}"] = entry(own / spec.react_entry, react_base)
     return found
 
 

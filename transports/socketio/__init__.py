@@ -23,8 +23,9 @@ SPEC = TransportSpec(
     lean_kind="lean aiohttp Engine.IO v4 / Socket.IO v5 client (websocket transport only)",
     locust_user="rtspike.transports.socketio.locust_user:SioUser",
     locust_client="python-socketio sync Client (websocket transport, websocket-client)",
-    browser_entry="socketio.js",
-    react_entry="react-socketio.jsx",
+    browser_client="web/client.js",
+    browser_entry="web/page.js",
+    react_entry="web/react.jsx",
     native_clients=(
         NativeClient(
             "default", "socket.io-client, reconnection on, default transports (polling, upgrade)"

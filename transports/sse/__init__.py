@@ -17,8 +17,9 @@ SPEC = TransportSpec(
     lean_kind="lean aiohttp streaming client (Authorization: Bearer, text/event-stream parser)",
     locust_user="rtspike.transports.sse.locust_user:SseUser",
     locust_client="requests (streamed GET) + requests.Session POST upstream",
-    browser_entry="sse.js",
-    react_entry="react-sse.jsx",
+    browser_client="web/client.js",
+    browser_entry="web/page.js",
+    react_entry="web/react.jsx",
     native_clients=(
         NativeClient("ticket", "native EventSource, one-time ticket in the URL, server retry:"),
         NativeClient("cookie", "native EventSource, HttpOnly cookie credential, server retry:"),

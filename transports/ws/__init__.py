@@ -17,8 +17,9 @@ SPEC = TransportSpec(
     lean_kind="lean aiohttp WebSocket client (auth frame + JSON frames)",
     locust_user="rtspike.transports.ws.locust_user:WsUser",
     locust_client="websocket-client",
-    browser_entry="ws.js",
-    react_entry="react-ws.jsx",
+    browser_client="web/client.js",
+    browser_entry="web/page.js",
+    react_entry="web/react.jsx",
     native_clients=(
         NativeClient("plain", "native WebSocket, auth frame on open, no reconnect"),
         NativeClient("reconnecting", "reconnecting-websocket defaults, auth frame on every open"),

@@ -5,9 +5,9 @@
 // clients side by side (sticky sessions, the per-origin limit). Python drives it (Playwright).
 import ReconnectingWebSocket from "reconnecting-websocket";
 import { io } from "socket.io-client";
-import { createSocketIoTransport } from "./clients/socketio.js";
-import { createSseTransport } from "./clients/sse.js";
-import { createWsTransport } from "./clients/ws.js";
+import { createSocketIoTransport } from "../../socketio/web/client.js";
+import { createSseTransport } from "../../sse/web/client.js";
+import { createWsTransport } from "../../ws/web/client.js";
 import { ApiClient, ResilientClient } from "./resilient.js";
 
 function sink() {

@@ -1,7 +1,7 @@
 // SSE transport: native EventSource with a one-time ticket (a JWT never sits in a URL) and the
 // cursor in the query of each new URL; upstream sends go through POST /api/v1/messages.
-import { CLOSE } from "../protocol.js";
-import { TransportError, errorFromPayload } from "../resilient.js";
+import { CLOSE } from "../../web/src/protocol.js";
+import { TransportError, errorFromPayload } from "../../web/src/resilient.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 

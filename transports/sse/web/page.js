@@ -1,5 +1,5 @@
 // Demo page entry over Server-Sent Events (native EventSource, REST upstream).
-import { createSseTransport } from "./clients/sse.js";
-import { startDemo } from "./ui.js";
+import { createSseTransport } from "./client.js";
+import { startDemo } from "../../web/src/ui.js";
 
 startDemo(createSseTransport);

@@ -1,8 +1,8 @@
 // Socket.IO transport: the npm socket.io-client, WebSocket only, its own reconnection off (the
 // resilient client reconnects), function-form auth so each attempt reads the current values.
 import { io } from "socket.io-client";
-import { CLOSE } from "../protocol.js";
-import { TransportError, errorFromPayload } from "../resilient.js";
+import { CLOSE } from "../../web/src/protocol.js";
+import { TransportError, errorFromPayload } from "../../web/src/resilient.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const SEND_TIMEOUT_MS = 5_000;

@@ -1,6 +1,6 @@
 // Raw WebSocket transport: native WebSocket, first-frame auth, request ids for acks.
-import { CLOSE } from "../protocol.js";
-import { ApiError, TransportError, errorFromPayload, withTimeout } from "../resilient.js";
+import { CLOSE } from "../../web/src/protocol.js";
+import { ApiError, TransportError, errorFromPayload, withTimeout } from "../../web/src/resilient.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const SEND_TIMEOUT_MS = 5_000;
