@@ -84,6 +84,10 @@ def test_wheel_serves_lean_and_benches_from_another_directory(tmp_path: Path) ->
     assert {t for t in tops if not t.endswith(".dist-info")} == {"rtspike"}, tops
     for name in registry.names():
         assert f"rtspike/transports/web/dist/{name}.js" in names, "bundles not shipped"
+        # the bench's effort, bundle and hand-off read each adapter's own browser client
+        client = registry.folder(name) / registry.spec(name).browser_client
+        shipped = f"rtspike/transports/{client.relative_to(ROOT / 'transports')}"
+        assert shipped in names, f"{shipped} not shipped"
 
     constraints = tmp_path / "constraints.txt"
     run(
