@@ -35,37 +35,64 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-@pytest.mark.parametrize("transport", list(KINDS))
-def test_user_class_headless_receives_pushes_within_its_team(transport: str, tmp_path: Path):
-    result = subprocess.run(
-        _cli(
-            "--transport",
-            transport,
-            "--headless",
-            "--users",
-            "6",
-            "--spawn-rate",
-            "6",
-            "--run-time",
-            "6s",  # Locust counts it from its own start; 3 s is all boot on a busy box
-            "--lgas",
-            "2",
-            "--send-rate",
-            "2",
-            "--reply-rate",
-            "0.5",
-            "--warmup",
-            "0",  # count the connects too (the default discards the ramp)
-            "--out",
-            str(tmp_path),
-        ),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+def _headless(transport: str, out: Path) -> list[str]:
+    return _cli(
+        "--transport",
+        transport,
+        "--headless",
+        "--users",
+        "6",
+        "--spawn-rate",
+        "6",
+        "--run-time",
+        "6s",  # Locust counts it from its own start; 3 s is all boot on a busy box
+        "--lgas",
+        "2",
+        "--send-rate",
+        "2",
+        "--reply-rate",
+        "0.5",
+        "--warmup",
+        "0",  # count the connects too (the default discards the ramp)
+        "--out",
+        str(out),
     )
-    folder = tmp_path / "loadtest" / transport
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def headless_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, Path]]:
+    """One headless run per transport, all at once (each mostly waits out its run time):
+    transport -> (exit code, output, results folder)."""
+    procs = {}
+    for transport in KINDS:
+        out = tmp_path_factory.mktemp(f"locust-{transport}")
+        log = (out / "output.txt").open("w")
+        proc = subprocess.Popen(
+            _headless(transport, out), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True
+        )
+        procs[transport] = (proc, log, out)
+    done = {}
+    try:
+        for transport, (proc, log, out) in procs.items():
+            code = proc.wait(timeout=90)
+            log.close()
+            text = (out / "output.txt").read_text()[-6000:]
+            done[transport] = (code, text, out / "loadtest" / transport)
+    finally:
+        for proc, log, _ in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+    return done
+
+
+@pytest.mark.parametrize("transport", list(KINDS))
+def test_user_class_headless_receives_pushes_within_its_team(
+    transport: str, headless_runs: dict[str, tuple[int, str, Path]]
+):
+    code, output, folder = headless_runs[transport]
+    assert code == 0, output
     kind = KINDS[transport]
     # locust_hdr.json carries Locust's final counts (its _stats.csv may be a second stale)
     final = {
