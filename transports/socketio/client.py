@@ -129,8 +129,9 @@ class Client(RealtimeClient):
     def pause_reading(self) -> None:
         """Stop reading the socket (the server's writes back up) and stop dispatching."""
         self._paused = True
-        ws = getattr(self._sio.eio, "ws", None) if self._sio is not None else None
-        conn = getattr(ws, "_conn", None)
+        # python-engineio's aiohttp WebSocket: None until connected
+        sock = self._sio.eio.ws if self._sio is not None else None
+        conn = getattr(sock, "_conn", None)
         transport = getattr(conn, "transport", None)
         if transport is not None:
             transport.pause_reading()

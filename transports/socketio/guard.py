@@ -1,7 +1,7 @@
 """python-socketio's ``AsyncServer`` with the two guards it lacks.
 
 - An Engine.IO session that never sends the Socket.IO CONNECT is cut after ``auth_timeout_s``,
-  like a raw ws that never authenticates (Engine.IO alone keeps it as long as it answers pings).
+  like a raw WebSocket that never authenticates (Engine.IO alone keeps it while it answers pings).
 - A packet that fails to decode or whose handler raises (a 5,000-deep JSON array in an event,
   a surrogate python-socketio chokes on) is answered, not swallowed: a CONNECT gets a
   CONNECT_ERROR with the one error shape, an event gets the ``error`` event, and the failure is

@@ -18,31 +18,31 @@ class LeanSocketIO(LeanSocket):
     path = "/socket.io/?EIO=4&transport=websocket"
 
     async def connect(self, token: str) -> None:
-        ws = await self.session.ws_connect(self.url, compress=0, autoping=True, heartbeat=None)
+        sock = await self.session.ws_connect(self.url, compress=0, autoping=True, heartbeat=None)
         try:
-            opened = await ws.receive(timeout=15)
+            opened = await sock.receive(timeout=15)
             if opened.type != aiohttp.WSMsgType.TEXT or not str(opened.data).startswith("0"):
                 raise RefusedError(f"no Engine.IO open packet: {opened.type}")
-            await ws.send_str("40" + json.dumps({"token": token}))
+            await sock.send_str("40" + json.dumps({"token": token}))
             while True:
-                msg = await ws.receive(timeout=15)
+                msg = await sock.receive(timeout=15)
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     raise RefusedError(f"closed during connect: {msg.type}")
                 data = str(msg.data)
                 if data == "2":
-                    await ws.send_str("3")
+                    await sock.send_str("3")
                 elif data.startswith("40"):
                     break
                 elif data.startswith("44"):
                     raise RefusedError(data[2:200])
         except BaseException:
-            await ws.close()
+            await sock.close()
             raise
-        self._ws = ws
-        self._task = asyncio.get_running_loop().create_task(self._read(ws))
+        self._ws = sock
+        self._task = asyncio.get_running_loop().create_task(self._read(sock))
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for msg in ws:
+    async def _read(self, sock: aiohttp.ClientWebSocketResponse) -> None:
+        async for msg in sock:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
             t = now_ns()
@@ -54,7 +54,7 @@ class LeanSocketIO(LeanSocket):
                 elif name == "error" and args and isinstance(args[0], dict):
                     self.close_code = int(args[0].get("close_code") or 0) or None
             elif data == "2":
-                await ws.send_str("3")
+                await sock.send_str("3")
             elif data.startswith("41") or data == "1":
                 break
         self.closed.set()

@@ -60,7 +60,7 @@ class SocketIOServer:
             cors_allowed_origins=None,
             ping_interval=s.keepalive_s,
             ping_timeout=max(s.keepalive_s, MIN_PING_TIMEOUT_S),
-            # One packet (or polling payload) at most twice a frame, as on the raw ws.
+            # One packet (or polling payload) at most twice a frame, as on the raw WebSocket.
             max_http_buffer_size=2 * (s.max_message_bytes + FRAME_OVERHEAD),
             connect_timeout_s=s.auth_timeout_s,
             reply_bound=s.queue_bound,
