@@ -2,7 +2,8 @@
 figures.
 
 What a team ships with each library's defaults is the transport's spec (``native_clients``;
-the probe page, transports/web/src/probe.js, has the connect code of each). ``ours``
+its ``browser_probe`` module has the connect code of each, which the probe page,
+transports/web/src/probe.js, runs). ``ours``
 (resilient.js over the transport) is measured next to every transport's native variants.
 """
 

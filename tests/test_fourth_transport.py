@@ -144,6 +144,8 @@ def test_the_web_build_and_the_demo_page_pick_it_up(tmp_path: Path) -> None:
     assert {NAME, f"react-{NAME}"} <= set(meta["bundles"])
     bundle = (dist / f"{NAME}.js").read_text()
     assert PATH in bundle
+    # its native variants reach the probe page from its own folder (tests/fourth/probe.js)
+    assert PATH in (dist / "probe.js").read_text()
     code, counts = summary(
         pytest_in_child(
             "tests/web/test_demo_page.py",

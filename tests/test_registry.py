@@ -5,9 +5,11 @@ in tests/reports/test_facts.py)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +17,11 @@ from rtspike.transports import registry
 from rtspike.transports.clients.base import RealtimeClient
 from rtspike.transports.server.demo import WEB_DIR, entries, page_data
 from rtspike.transports.spec import TransportSpec, Upstream, resolve
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[1]
+STAND_IN = "{ origin: 'http://127.0.0.1' }"
+"""``location`` for the probe modules in node (they read the page's origin when loaded)."""
 
 
 @pytest.fixture(params=registry.names())
@@ -43,12 +48,51 @@ def test_browser_entries_exist(spec: TransportSpec) -> None:
     assert Path(built[f"react-{spec.name}"]["src"]).is_file()
 
 
-def test_native_clients_have_their_probe_code(spec: TransportSpec) -> None:
-    """The native and proxy scenarios drive ``<transport>/<client>`` from probe.js."""
-    probe = (WEB_DIR / "src" / "probe.js").read_text()
-    for native in spec.native_clients:
-        assert f'"{spec.name}/{native.name}"' in probe, f"no {spec.name}/{native.name} in probe.js"
+@pytest.fixture(scope="module")
+def probe_tables() -> dict[str, dict[str, Any]]:
+    """What each transport's probe module exports, as the probe bundle's entry imports it:
+    bundled by esbuild (npm packages left to node) and run in node with a stand-in location."""
+    node, esbuild = shutil.which("node"), WEB_DIR / "node_modules" / ".bin" / "esbuild"
+    require(None if node and esbuild.exists() else "node or esbuild missing: run `make web`")
+    assert node is not None
+    modules = entries()["probe"]["transports"]
+    lines = [f"import * as t{i} from {json.dumps(m)};" for i, m in enumerate(modules.values())]
+    shown = ", ".join(
+        f"{json.dumps(n)}: {{ ours: typeof t{i}.ours, native: Object.keys(t{i}.native) }}"
+        for i, n in enumerate(modules)
+    )
+    lines.append(f"console.log(JSON.stringify({{ {shown} }}));")
+    bundled = subprocess.run(
+        [
+            *(str(esbuild), "--bundle", "--platform=node", "--packages=external"),
+            *("--log-level=error", f"--banner:js=globalThis.location = {STAND_IN};"),
+        ],
+        input="\n".join(lines),
+        cwd=WEB_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # node runs the bundle from transports/web, so the npm packages resolve from node_modules
+    out = subprocess.run(
+        [node, "-"], input=bundled.stdout, cwd=WEB_DIR, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    tables: dict[str, dict[str, Any]] = json.loads(out.stdout.strip().splitlines()[-1])
+    return tables
+
+
+def test_native_clients_have_their_probe_code(
+    spec: TransportSpec, probe_tables: dict[str, dict[str, Any]]
+) -> None:
+    """The native and proxy scenarios drive ``<transport>/<client>`` on the probe page: the
+    transport's own probe module has the connect code of each, and its adapter for ``ours``."""
     if spec.native_clients:
+        assert spec.name in probe_tables, f"{spec.name}: native clients but no browser_probe"
+        table = probe_tables[spec.name]
+        assert table["ours"] == "function"
+        assert sorted(table["native"]) == sorted(n.name for n in spec.native_clients)
         assert spec.infra.origin_client in {n.name for n in spec.native_clients}
         assert spec.infra.nginx_location, f"{spec.name}: no documented proxy config"
 

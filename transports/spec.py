@@ -66,7 +66,7 @@ class Capabilities:
 class NativeClient:
     """One way a team ships the transport's browser client with the library's defaults and
     nothing of ours (the ``native`` and ``proxy`` scenarios measure each; the connect code is
-    the ``<transport>/<name>`` entry of ``transports/web/src/probe.js``)."""
+    the ``name`` entry of the ``native`` table in the transport's ``browser_probe`` module)."""
 
     name: str
     description: str
@@ -131,6 +131,11 @@ class TransportSpec:
     capabilities: Capabilities
     native_clients: tuple[NativeClient, ...] = field(default=())
     """What a team ships without us, first = the library's out-of-the-box default."""
+    browser_probe: str = ""
+    """Its module for the native-client probe page (``""``: none): it exports ``ours``, the
+    ``browser_client`` factory, and ``native``, the connect code of each of ``native_clients``
+    by name. The build imports every transport's module into the one probe bundle, so the
+    generic ``transports/web/src/probe.js`` names none."""
     infra: Infra = field(default_factory=Infra)
     library_loggers: tuple[str, ...] = field(default=())
     """Third-party loggers too chatty for a benchmark run (quieted to WARNING)."""

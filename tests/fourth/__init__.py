@@ -33,5 +33,5 @@ SPEC = replace(
     browser_client=str(registry.folder(WS.name) / WS.browser_client),
     browser_entry="wsx.js",
     react_entry="react-wsx.jsx",
-    native_clients=(),  # the native probe page (probe.js) has no code for the copy
+    browser_probe="probe.js",  # the ws variants at the copy's path; native_clients are ws's
 )

@@ -29,7 +29,8 @@ REACT_PAGE = WEB_DIR / "react.html"
 DIST = Path(os.environ.get("RTSPIKE_WEB_DIST") or WEB_DIR / "dist")
 """Build output; ``RTSPIKE_WEB_DIST`` points elsewhere (scripts/build-web.sh honours it too)."""
 BASELINE = "baseline"
-PROBES = ("probe",)
+PROBE = "probe"
+PROBES = (PROBE,)
 """Measurement pages' bundles (the native-client probe): served, never part of the size table."""
 _SLOT = "<!-- rtspike:transports -->"
 _STATIC_NAME = re.compile(r"^(?:[a-z-]+\.js|meta\.json)$")
@@ -46,16 +47,18 @@ def react_bundles() -> tuple[str, ...]:
     return tuple(f"react-{name}" for name in bundles())
 
 
-def entries() -> dict[str, dict[str, str]]:
+def entries() -> dict[str, dict[str, Any]]:
     """What ``build.mjs`` builds: bundle name -> its entry file (absolute) and its baseline.
-    The generic pages are in ``transports/web/src``, each transport's in its own folder."""
+    The generic pages are in ``transports/web/src``, each transport's in its own folder. The
+    probe has no baseline (it is not measured) and lists each transport's probe module: the
+    build generates its entry from them."""
     src = WEB_DIR / "src"
 
     def entry(file: Path, baseline: str) -> dict[str, str]:
         return {"src": str(file.resolve()), "baseline": baseline}
 
     react_base = f"react-{BASELINE}"
-    found = {
+    found: dict[str, dict[str, Any]] = {
         BASELINE: entry(src / "baseline.js", BASELINE),
         react_base: entry(src / "react-baseline.jsx", react_base),
     }
@@ -63,6 +66,14 @@ def entries() -> dict[str, dict[str, str]]:
         own = registry.folder(spec.name)
         found[spec.name] = entry(own / spec.browser_entry, BASELINE)
         found[f"react-{spec.name}"] = entry(own / spec.react_entry, react_base)
+    found[PROBE] = {
+        "src": str((src / "probe.js").resolve()),
+        "transports": {
+            s.name: str((registry.folder(s.name) / s.browser_probe).resolve())
+            for s in registry.specs()
+            if s.browser_probe
+        },
+    }
     return found
 
 

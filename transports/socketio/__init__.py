@@ -26,6 +26,7 @@ SPEC = TransportSpec(
     browser_client="web/client.js",
     browser_entry="web/page.js",
     react_entry="web/react.jsx",
+    browser_probe="web/probe.js",
     native_clients=(
         NativeClient(
             "default", "socket.io-client, reconnection on, default transports (polling, upgrade)"

@@ -20,6 +20,7 @@ SPEC = TransportSpec(
     browser_client="web/client.js",
     browser_entry="web/page.js",
     react_entry="web/react.jsx",
+    browser_probe="web/probe.js",
     native_clients=(
         NativeClient("ticket", "native EventSource, one-time ticket in the URL, server retry:"),
         NativeClient("cookie", "native EventSource, HttpOnly cookie credential, server retry:"),

@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 // The entries come from the transport registry: scripts/build-web.sh writes entries.json
-// (`python -m rtspike.transports.server.demo`): {bundle: {src, baseline}}.
+// (`python -m rtspike.transports.server.demo`): {bundle: {src, baseline}} for the measured
+// pages, and {src, transports: {name: module}} for the probe, a measurement page that is not in
+// the size table and whose entry is generated here from each transport's own probe module.
 const ENTRIES_FILE = process.env.RTSPIKE_WEB_ENTRIES || "entries.json";
 const DIST = process.env.RTSPIKE_WEB_DIST || "dist";
 const NODE_MODULES = resolve("node_modules");
@@ -19,13 +21,20 @@ if (!existsSync(ENTRIES_FILE)) {
 }
 export const ENTRIES = JSON.parse(readFileSync(ENTRIES_FILE, "utf8"));
 
-// Measurement pages, not shipped and not in the size table: the native-client probe.
-export const PROBES = { probe: { src: "src/probe.js" } };
-
-const missing = [...Object.values(ENTRIES), ...Object.values(PROBES)].filter((e) => !existsSync(e.src));
+const files = Object.values(ENTRIES).flatMap((e) => [e.src, ...Object.values(e.transports || {})]);
+const missing = files.filter((file) => !existsSync(file));
 if (missing.length) {
-  console.error(`missing entry files: ${missing.map((e) => e.src).join(", ")}`);
+  console.error(`missing entry files: ${missing.join(", ")}`);
   process.exit(1);
+}
+
+/** The probe's entry: every transport's probe module, registered under its registry name. */
+function probeEntry(entry) {
+  const names = Object.keys(entry.transports);
+  const lines = [`import { startProbe } from ${JSON.stringify(entry.src)};`];
+  names.forEach((name, i) => lines.push(`import * as t${i} from ${JSON.stringify(entry.transports[name])};`));
+  lines.push(`startProbe({ ${names.map((name, i) => `${JSON.stringify(name)}: t${i}`).join(", ")} });`);
+  return { contents: lines.join("\n") + "\n", resolveDir: resolve("src"), sourcefile: "probe-entry.js", loader: "js" };
 }
 
 function sizes(bytes) {
@@ -35,10 +44,10 @@ function sizes(bytes) {
 
 mkdirSync(DIST, { recursive: true });
 const bundles = {};
-for (const [name, entry] of [...Object.entries(ENTRIES), ...Object.entries(PROBES)]) {
+for (const [name, entry] of Object.entries(ENTRIES)) {
   const outfile = `${DIST}/${name}.js`;
   await build({
-    entryPoints: [entry.src],
+    ...(entry.transports ? { stdin: probeEntry(entry) } : { entryPoints: [entry.src] }),
     nodePaths: [NODE_MODULES], // entries may live outside this folder (a transport's own)
     bundle: true,
     minify: true,
@@ -50,7 +59,7 @@ for (const [name, entry] of [...Object.entries(ENTRIES), ...Object.entries(PROBE
     legalComments: "none",
     logLevel: "warning",
   });
-  if (name in PROBES) continue;
+  if (entry.transports) continue;
   bundles[name] = { file: `${name}.js`, baseline: entry.baseline, ...sizes(readFileSync(outfile)) };
 }
 for (const info of Object.values(bundles)) {

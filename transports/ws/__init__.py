@@ -20,6 +20,7 @@ SPEC = TransportSpec(
     browser_client="web/client.js",
     browser_entry="web/page.js",
     react_entry="web/react.jsx",
+    browser_probe="web/probe.js",
     native_clients=(
         NativeClient("plain", "native WebSocket, auth frame on open, no reconnect"),
         NativeClient("reconnecting", "reconnecting-websocket defaults, auth frame on every open"),
