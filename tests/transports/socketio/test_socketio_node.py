@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from tests.contract.conftest import Harness, contract_settings, start_node
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "transports" / "web"
-PROBE = WEB / "node" / "sio-probe.mjs"
+PROBE = ROOT / "transports" / "socketio" / "web" / "node-probe.cjs"
 SUP, ENUM = "sup.lga-01", "enum.lga-01.001"
 
 
@@ -86,6 +87,7 @@ async def run_probe(url: str, token: str, expect: int, transports: str) -> Probe
         str(expect),
         transports,
         "10000",
+        env={**os.environ, "NODE_PATH": str(WEB / "node_modules")},  # the probe is outside WEB
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -1,16 +1,18 @@
 // Socket.IO probe: the official JS client against an rtspike server, for the Python tests.
 //
-//   node sio-probe.mjs <base-url> <token> [expect=1] [transports=polling,websocket] [timeout-ms=10000]
+//   NODE_PATH=transports/web/node_modules \
+//     node node-probe.cjs <base-url> <token> [expect=1] [transports=polling,websocket] [timeout-ms=10000]
 //
 // Connects with function-form auth, prints one JSON line per happening on stdout
 // ({"type":"connected"} | {"type":"connect_error",message,data} | {"type":"message",event}
 //  | {"type":"error",data} | {"type":"disconnect",reason}), and exits 0 after <expect> messages,
 // 2 on connect_error, 3 on timeout.
-import { io } from "socket.io-client";
+"use strict";
+const { io } = require("socket.io-client");
 
 const [url, token, expectArg, transportsArg, timeoutArg] = process.argv.slice(2);
 if (!url || token === undefined) {
-  process.stderr.write("usage: node sio-probe.mjs <base-url> <token> [expect] [transports] [timeout-ms]\n");
+  process.stderr.write("usage: node node-probe.cjs <base-url> <token> [expect] [transports] [timeout-ms]\n");
   process.exit(64);
 }
 const expect = Number(expectArg ?? 1);
