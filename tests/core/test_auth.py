@@ -305,3 +305,67 @@ async def test_login_and_revoke_logs_carry_user_fields_and_no_secrets(auth: Auth
     text = str(logs)
     assert pair.access_token not in text and pair.refresh_token not in text
     assert DEV_PASSWORD not in text
+
+
+async def test_verify_principals_judges_each_like_verify_principal(
+    auth: Authenticator, clock: FakeClock
+) -> None:
+    """The live re-check's batch gives every principal the refusal the single check gives."""
+    ok = await auth.verify_token_full((await auth.login(SUP, DEV_PASSWORD)).access_token)
+    out = await auth.verify_token_full((await auth.login(ENUM, DEV_PASSWORD)).access_token)
+    await auth.logout(out)
+    revoked = await auth.verify_token_full((await auth.login(ENUM, DEV_PASSWORD)).access_token)
+    clock.advance(0.001)
+    await auth.revoke_all(revoked)
+    batch = [ok, out, revoked, ok]
+    got = await auth.verify_principals(batch)
+    assert [r.code if r else None for r in got] == [
+        None,
+        ErrorCode.TOKEN_REVOKED,
+        ErrorCode.TOKEN_REVOKED,
+        None,
+    ]
+    assert [r.details.get("reason") if r else None for r in got] == [
+        None,
+        "logged out",
+        "revoked",
+        None,
+    ]
+    for p, refusal in zip(batch, got, strict=True):
+        if refusal is None:
+            await auth.verify_principal(p)
+        else:
+            err = await refused(auth.verify_principal(p), refusal.code)
+            assert err.details == refusal.details
+
+
+async def test_verify_principals_ends_a_shared_idle_session_once(
+    auth: Authenticator, clock: FakeClock
+) -> None:
+    pair = await auth.login(ENUM, DEV_PASSWORD)
+    p = await auth.verify_token_full(pair.access_token)
+    announced: list[dict[str, object]] = []
+
+    async def announce(msg: dict[str, object]) -> None:
+        announced.append(msg)
+
+    auth.announce = announce
+    clock.advance(INACTIVITY + 0.5)
+    got = await auth.verify_principals([p, p, p])
+    assert [r.code if r else None for r in got] == [ErrorCode.SESSION_EXPIRED] * 3
+    assert all(r and r.details["reason"] == "inactive" for r in got)
+    assert [m["reason"] for m in announced] == ["inactive"]
+
+
+async def test_verify_principals_touches_each_live_session_once_per_interval(
+    auth: Authenticator, store: MemoryStore, clock: FakeClock
+) -> None:
+    a = await auth.verify_token_full((await auth.login(SUP, DEV_PASSWORD)).access_token)
+    b = await auth.verify_token_full((await auth.login(ENUM, DEV_PASSWORD)).access_token)
+    clock.advance(INACTIVITY * 0.6)
+    assert await auth.verify_principals([a, b, a]) == [None, None, None]
+    for p in (a, b):
+        session = await store.get_session(p.session_id)
+        assert session is not None and session.last_seen == clock.now
+    clock.advance(INACTIVITY * 0.6)
+    assert await auth.verify_principals([a, b]) == [None, None], "touched sessions stay alive"

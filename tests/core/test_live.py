@@ -4,6 +4,11 @@ a re-verification refusal ends the connection."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pytest
+
+from rtspike.transports.core import live
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.principal import Principal
@@ -63,10 +68,33 @@ async def test_a_detached_connection_receives_nothing_more(hub: Hub) -> None:
 async def test_recheck_ends_what_verification_refuses(hub: Hub) -> None:
     a, b = await two_sessions(hub)
 
-    async def verify(p: Principal) -> None:
-        if p.session_id == a.principal.session_id:
-            raise AppError(ErrorCode.TOKEN_EXPIRED, "expired")
+    async def verify(ps: Sequence[Principal]) -> list[AppError | None]:
+        expired = AppError(ErrorCode.TOKEN_EXPIRED, "expired")
+        return [expired if p.session_id == a.principal.session_id else None for p in ps]
 
     await hub.live.recheck(verify)
     assert a.ended_by.code is ErrorCode.TOKEN_EXPIRED
     assert b.closed is None
+
+
+async def test_recheck_asks_in_chunks_and_a_failed_chunk_does_not_stop_the_rest(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "RECHECK_CHUNK", 2)
+    conns = [FakeConn(await principal(hub, "enum.lga-01.001")) for _ in range(5)]
+    for conn in conns:
+        await hub.attach(conn, None)
+    await settle()
+    asked: list[int] = []
+
+    async def verify(ps: Sequence[Principal]) -> list[AppError | None]:
+        asked.append(len(ps))
+        if len(asked) == 1:
+            raise RuntimeError("store down for a moment")
+        return [AppError(ErrorCode.TOKEN_REVOKED, "revoked")] * len(ps)
+
+    await hub.live.recheck(verify)
+    assert asked == [2, 2, 1]
+    ended = [c for c in conns if c.closed is not None]
+    assert len(ended) == 3 and hub.connection_count == 2
+    assert all(c.ended_by.code is ErrorCode.TOKEN_REVOKED for c in ended)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rtspike.transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.store.base import RefreshUse, Session, Standing, Store, TokenKey
 from rtspike.transports.core.store.memory import MemoryStore
 from rtspike.transports.core.store.redis import RedisStore
 from rtspike.transports.core.store.sqlite import SqliteStore
@@ -107,6 +107,53 @@ async def test_session_lifecycle(store: Store) -> None:
 async def test_touch_does_not_create_a_session(store: Store) -> None:
     await store.touch_session("ghost", T0)
     assert await store.get_session("ghost") is None
+
+
+async def test_standings_answer_each_token_like_the_single_lookups(store: Store) -> None:
+    await store.create_session(_session("s1", "u1"))
+    await store.create_session(_session("s2", "u2"))
+    await store.blacklist("j-out", T0 + 100)
+    await store.blacklist("j-old", T0 - 1)  # expired by the caller's clock
+    await store.set_revoked_before("u2", T0 + 7.5)
+    keys = [
+        TokenKey("j1", "u1", "s1"),
+        TokenKey("j-out", "u1", "s1"),
+        TokenKey("j-old", "u2", "s2"),
+        TokenKey("j2", "u3", "gone"),
+        TokenKey("j1", "u1", "s1"),  # asked twice: answered twice, in place
+    ]
+    got = await store.standings(keys, T0)
+    assert got == [
+        Standing(False, 0.0, _session("s1", "u1")),
+        Standing(True, 0.0, _session("s1", "u1")),
+        Standing(False, T0 + 7.5, _session("s2", "u2")),
+        Standing(False, 0.0, None),
+        Standing(False, 0.0, _session("s1", "u1")),
+    ]
+    for key, standing in zip(keys, got, strict=True):
+        assert standing == Standing(
+            await store.is_blacklisted(key.jti, T0),
+            await store.revoked_before(key.user_id),
+            await store.get_session(key.session_id),
+        )
+    assert await store.standings([], T0) == []
+
+
+async def test_standings_of_more_tokens_than_one_query_takes(store: Store) -> None:
+    for i in range(0, 1200, 7):
+        await store.create_session(_session(f"s{i}", f"u{i}"))
+    got = await store.standings([TokenKey(f"j{i}", f"u{i}", f"s{i}") for i in range(1200)], T0)
+    assert [g.session is not None for g in got] == [i % 7 == 0 for i in range(1200)]
+
+
+async def test_touch_sessions_moves_each_forward_only_and_creates_none(store: Store) -> None:
+    await store.create_session(_session("s1"))
+    await store.create_session(Session("s2", "u2", T0, T0 + 50))
+    await store.touch_sessions(["s1", "s2", "ghost"], T0 + 30)
+    assert (await store.get_session("s1")) == Session("s1", "u1", T0, T0 + 30)
+    assert (await store.get_session("s2")) == Session("s2", "u2", T0, T0 + 50)
+    assert await store.get_session("ghost") is None
+    await store.touch_sessions([], T0 + 40)
 
 
 async def test_refresh_ok_once_then_reused(store: Store) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.store.base import RefreshUse, Session, Store
 from rtspike.transports.core.tokens import TokenService, now_ms
 from rtspike.transports.core.users import UserDirectory
+from rtspike.transports.core.verification import Verifier
 
 __all__ = [
     "MAX_TICKET_CHARS",
@@ -38,7 +39,6 @@ __all__ = [
 log = get_logger("rtspike.auth")
 
 MAX_TICKET_CHARS = 256
-_TOUCH_CACHE_MAX = 50_000
 
 # Told about every session end, so that live connections on every node close at once: the hub
 # publishes it on the bus control topic.
@@ -106,12 +106,6 @@ def _extract(token: str | None) -> str:
     return token
 
 
-def _session_expired(reason: str) -> AppError:
-    return AppError(
-        ErrorCode.SESSION_EXPIRED, "The session has ended; log in again", details={"reason": reason}
-    )
-
-
 class Authenticator:
     """The five-step token check (signature and claims, blacklist, revoke-all time, session
     inactivity and absolute limits) plus the session lifecycle, shared by REST and every
@@ -136,8 +130,7 @@ class Authenticator:
         self._store = store
         self._users = users
         self._clock = clock
-        self._touch_every = min(60.0, settings.session_inactivity_s / 10)
-        self._last_touch: dict[str, float] = {}
+        self._verifier = Verifier(settings, store, users, clock, self.end_session)
         window = settings.login_window_s
         self._by_login = FailureThrottle(settings.login_failures_per_login, window)
         self._by_client = FailureThrottle(settings.login_failures_per_client, window)
@@ -154,57 +147,14 @@ class Authenticator:
     async def verify_principal(self, principal: Principal) -> None:
         """Steps 3-5 (and expiry) for an already decoded principal: tickets and live re-checks
         call this so a logout, a revoke-all or an idle session ends them too."""
-        now = self._clock()
-        user = self._users.get(principal.user_id)
-        if user is None:
-            raise AppError(
-                ErrorCode.AUTH_REQUIRED,
-                "A valid access token is required",
-                details={"reason": "unknown user"},
-            )
-        if user.role != principal.role or user.lga_id != principal.lga_id:
-            raise AppError(
-                ErrorCode.TOKEN_REVOKED,
-                "The user's role or team changed; refresh",
-                details={"reason": "claims stale"},
-            )
-        if principal.exp <= now:
-            raise AppError(ErrorCode.TOKEN_EXPIRED, "The token has expired; refresh it")
-        if await self._store.is_blacklisted(principal.jti, now):
-            raise AppError(
-                ErrorCode.TOKEN_REVOKED,
-                "The token was revoked (logged out)",
-                details={"reason": "logged out"},
-            )
-        if principal.iat < await self._store.revoked_before(principal.user_id):
-            raise AppError(
-                ErrorCode.TOKEN_REVOKED,
-                "The token was revoked; log in again",
-                details={"reason": "revoked"},
-            )
-        await self._check_session(principal.session_id, principal.user_id, now)
+        refusal = (await self._verifier.verify([principal]))[0]
+        if refusal is not None:
+            raise refusal
 
-    async def _check_session(self, session_id: str, user_id: str, now: float) -> Session:
-        """Step 5. Touching is throttled: last_seen may lag by at most ``_touch_every``
-        (a tenth of the inactivity limit), which is what keeps verification cheap."""
-        session = await self._store.get_session(session_id)
-        if session is None or session.user_id != user_id:
-            self._last_touch.pop(session_id, None)
-            raise _session_expired("no session")
-        for reason, ended in (
-            ("inactive", now - session.last_seen > self._settings.session_inactivity_s),
-            ("absolute timeout", now - session.created_at > self._settings.session_absolute_s),
-        ):
-            if ended:
-                await self.end_session(session_id, user_id, reason)
-                raise _session_expired(reason)
-        last = self._last_touch.get(session_id)
-        if last is None or now - last >= self._touch_every:
-            await self._store.touch_session(session_id, now)
-            if len(self._last_touch) >= _TOUCH_CACHE_MAX:
-                self._last_touch.clear()
-            self._last_touch[session_id] = now
-        return session
+    async def verify_principals(self, principals: Sequence[Principal]) -> list[AppError | None]:
+        """``verify_principal`` for many, with one store lookup for all of them (the live
+        re-check of every connection): each one's refusal, or None."""
+        return await self._verifier.verify(principals)
 
     # login / refresh / logout --------------------------------------------------------------
     async def login(self, login: str, password: str, client: str = "") -> TokenPair:
@@ -254,7 +204,7 @@ class Authenticator:
         inactivity, absolute timeout): end it in the store, then announce it so that every
         node closes the session's live connections."""
         await self._store.end_session(session_id)
-        self._last_touch.pop(session_id, None)
+        self._verifier.forget(session_id)
         log.info("auth.session_ended", session=session_id, user=user_id, reason=reason)
         if self.announce is not None:
             msg = {"kind": "session", "user_id": user_id, "sid": session_id, "reason": reason}
@@ -297,7 +247,7 @@ class Authenticator:
                 "The token was revoked; log in again",
                 details={"reason": "revoked"},
             )
-        session = await self._check_session(sid, user.id, now)
+        session = await self._verifier.check_session(sid, user.id, now)
         pair = await self._issue_pair(user, session)
         log.info("auth.refresh", session=sid, **_user_fields(user))
         return pair

@@ -330,4 +330,4 @@ class Hub:
     async def _recheck_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.recheck_interval_s)
-            await self.live.recheck(self.auth.verify_principal)
+            await self.live.recheck(self.auth.verify_principals)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,16 +24,18 @@ from rtspike.transports.core.principal import Principal
 
 __all__ = [
     "PAGE",
+    "BatchVerifier",
     "LiveBounds",
     "LiveRegistry",
-    "Verifier",
     "too_many_connections",
 ]
 
 log = get_logger("rtspike.live")
 PAGE = 200
+RECHECK_CHUNK = 256
 
-Verifier = Callable[[Principal], Awaitable[None]]
+BatchVerifier = Callable[[Sequence[Principal]], Awaitable[list[AppError | None]]]
+"""Each principal's refusal, or None (``Authenticator.verify_principals``)."""
 
 
 @dataclass(frozen=True)
@@ -178,18 +180,27 @@ class LiveRegistry:
                 code = ErrorCode.SESSION_EXPIRED if ended else ErrorCode.TOKEN_REVOKED
                 self._revoked(att, code, str(msg.get("kind")))
 
-    async def recheck(self, verify: Verifier) -> None:
-        """Defence in depth: control publications can be missed; re-verify every connection."""
-        for att in list(self._by_conn.values()):
+    async def recheck(self, verify: BatchVerifier) -> None:
+        """Defence in depth: control publications can be missed; re-verify every connection,
+        ``RECHECK_CHUNK`` at a time (one store lookup each), yielding between chunks so that
+        the deliveries of other broadcasts never wait behind the whole re-check."""
+        atts = list(self._by_conn.values())
+        for start in range(0, len(atts), RECHECK_CHUNK):
+            chunk = atts[start : start + RECHECK_CHUNK]
             try:
-                await verify(att.conn.principal)
-            except AppError as exc:
-                # A refusal that is not about the token itself still ends this token's
-                # connection the same way: reconnect with a fresh one and be judged again.
-                same = close_code_for(exc.code) is CloseCode.TOKEN_EXPIRED
-                self._revoked(att, exc.code if same else ErrorCode.TOKEN_REVOKED, "recheck")
+                refusals = await verify([att.conn.principal for att in chunk])
             except Exception as exc:
                 log.error("realtime.recheck_failed", error=type(exc).__name__)
+                continue
+            for att, refusal in zip(chunk, refusals, strict=True):
+                if refusal is None or att.closed:
+                    continue
+                # A refusal that is not about the token itself still ends this token's
+                # connection the same way: reconnect with a fresh one and be judged again.
+                code = refusal.code
+                same = close_code_for(code) is CloseCode.TOKEN_EXPIRED
+                self._revoked(att, code if same else ErrorCode.TOKEN_REVOKED, "recheck")
+            await asyncio.sleep(0)
 
     def flush_metrics(self) -> None:
         """Deliveries are counted in plain ints on the hot path; publish them on scrape."""

@@ -11,12 +11,13 @@ assumes a single Redis (not Cluster), as the deployment target is one VPS.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from rtspike.transports.core.logging import get_logger
-from rtspike.transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.store.base import RefreshUse, Session, Standing, Store, TokenKey
 
 DEFAULT_SESSION_TTL_S = 30 * 24 * 3600.0
 
@@ -53,6 +54,17 @@ return {'ok', sid}
 """
 
 log = get_logger("rtspike.store")
+
+
+def _session(session_id: str, data: dict[str, str] | None) -> Session | None:
+    if not data:
+        return None
+    return Session(
+        id=session_id,
+        user_id=data["user_id"],
+        created_at=float(data["created_at"]),
+        last_seen=float(data["last_seen"]),
+    )
 
 
 def _ms(ts: float) -> int:
@@ -136,20 +148,42 @@ class RedisStore(Store):
             await pipe.execute()
 
     async def get_session(self, session_id: str) -> Session | None:
-        data = await self._redis.hgetall(self._key("sess", session_id))
-        if not data:
-            return None
-        return Session(
-            id=session_id,
-            user_id=data["user_id"],
-            created_at=float(data["created_at"]),
-            last_seen=float(data["last_seen"]),
-        )
+        return _session(session_id, await self._redis.hgetall(self._key("sess", session_id)))
+
+    async def standings(self, keys: Sequence[TokenKey], now: float) -> list[Standing]:
+        """One pipelined round trip for the lot."""
+        if not keys:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for k in keys:
+                pipe.get(self._key("bl", k.jti))
+                pipe.get(self._key("rb", k.user_id))
+                pipe.hgetall(self._key("sess", k.session_id))
+            replies = await pipe.execute()
+        return [
+            Standing(
+                exp is not None and float(exp) > now,
+                float(ts) if ts is not None else 0.0,
+                _session(k.session_id, data),
+            )
+            for k, exp, ts, data in zip(
+                keys, replies[0::3], replies[1::3], replies[2::3], strict=True
+            )
+        ]
 
     async def touch_session(self, session_id: str, now: float) -> None:
-        await self._scripts["touch"](
-            keys=[self._key("sess", session_id)], args=[repr(now), self._session_ttl]
-        )
+        await self.touch_sessions([session_id], now)
+
+    async def touch_sessions(self, session_ids: Sequence[str], now: float) -> None:
+        if not session_ids:
+            return
+        touch = self._scripts["touch"]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in session_ids:
+                await touch(
+                    keys=[self._key("sess", sid)], args=[repr(now), self._session_ttl], client=pipe
+                )
+            await pipe.execute()
 
     async def end_session(self, session_id: str) -> None:
         """Refresh records stay until their own expiry, but ``use_refresh`` requires the

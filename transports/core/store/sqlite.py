@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.sqlite_worker import SqliteWorker, sqlite_path
-from rtspike.transports.core.store.base import RefreshUse, Session, Store
+from rtspike.transports.core.store.base import RefreshUse, Session, Standing, Store, TokenKey
 
 DEFAULT_SESSION_TTL_S = 30 * 24 * 3600.0
 DEFAULT_PURGE_INTERVAL_S = 60.0
+_IN_CHUNK = 500  # ids per IN (...) list, far below SQLite's variable limit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_blacklist (
@@ -102,6 +104,50 @@ class SqliteStore(Store):
         )
         return float(row[0]) if row else 0.0
 
+    async def standings(self, keys: Sequence[TokenKey], now: float) -> list[Standing]:
+        """One reader job for the lot, three IN queries per chunk of ids."""
+        if not keys:
+            return []
+
+        def run(c: sqlite3.Connection) -> list[Standing]:
+            listed: set[str] = set()
+            revoked: dict[str, float] = {}
+            sessions: dict[str, Session] = {}
+            for ids in _chunks(sorted({k.jti for k in keys})):
+                listed.update(
+                    r[0]
+                    for r in c.execute(
+                        f"SELECT jti FROM store_blacklist WHERE jti IN ({_marks(ids)})"
+                        " AND expires_at > ?",
+                        (*ids, now),
+                    )
+                )
+            for ids in _chunks(sorted({k.user_id for k in keys})):
+                revoked.update(
+                    c.execute(
+                        "SELECT user_id, before_ts FROM store_revoked"
+                        f" WHERE user_id IN ({_marks(ids)})",
+                        ids,
+                    )
+                )
+            for ids in _chunks(sorted({k.session_id for k in keys})):
+                for sid, user, created, seen in c.execute(
+                    "SELECT id, user_id, created_at, last_seen FROM store_sessions"
+                    f" WHERE id IN ({_marks(ids)})",
+                    ids,
+                ):
+                    sessions[sid] = Session(sid, user, created, seen)
+            return [
+                Standing(
+                    k.jti in listed,
+                    float(revoked.get(k.user_id, 0.0)),
+                    sessions.get(k.session_id),
+                )
+                for k in keys
+            ]
+
+        return await self._worker.read(run)
+
     async def create_session(self, session: Session) -> None:
         await self._worker.write(
             lambda c: c.execute(
@@ -123,12 +169,17 @@ class SqliteStore(Store):
         return Session(id=row[0], user_id=row[1], created_at=row[2], last_seen=row[3])
 
     async def touch_session(self, session_id: str, now: float) -> None:
+        await self.touch_sessions([session_id], now)
+
+    async def touch_sessions(self, session_ids: Sequence[str], now: float) -> None:
+        if not session_ids:
+            return
         purge = self._purge_due()
 
         def run(c: sqlite3.Connection) -> None:
-            c.execute(
+            c.executemany(
                 "UPDATE store_sessions SET last_seen = MAX(last_seen, ?) WHERE id = ?",
-                (now, session_id),
+                [(now, sid) for sid in session_ids],
             )
             if purge:
                 self._purge(c, now)
@@ -221,3 +272,11 @@ class SqliteStore(Store):
             log.debug(
                 "store.purged", backend="sqlite", removed=dict(zip(names, counts, strict=True))
             )
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
+
+
+def _marks(ids: list[str]) -> str:
+    return ",".join("?" * len(ids))
