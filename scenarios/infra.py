@@ -90,10 +90,9 @@ async def sticky_nodes(ctx: Context, transport: str) -> StickyNodes | None:
         return None
     shared = {"store_url": url, "log_url": url, "bus_url": url, "redis_prefix": prefix}
     seed = {"seed_lgas": 1, "seed_enumerators": 4, **shared}
-    nodes = [
-        await ctx.server(f"{NAME}-sticky-{name}-{transport}", transport, **seed)
-        for name in ("a", "b")
-    ]
+    nodes = await asyncio.gather(
+        *(ctx.server(f"{NAME}-sticky-{name}-{transport}", transport, **seed) for name in "ab")
+    )
     return StickyNodes(nodes, url, prefix, redis)
 
 

@@ -101,35 +101,56 @@ async def wait_for(pages: list[Any], variants: list[str], test: Any, timeout_s: 
         await asyncio.sleep(POLL_S)
 
 
+async def _deliver(
+    browser: Any,
+    srv: ServerProcess,
+    transport: str,
+    config: str,
+    lines: tuple[str, ...] | None,
+    p: dict[str, Any],
+) -> tuple[list[ClientLog], Sender]:
+    """Every variant's client through one config (None: straight to the server) receives the
+    supervisor's messages; their logs and the sender (what was sent, when)."""
+    names = [v.name for v in native_clients(transport)]
+    logins = [u.login for u in messaging(population(1, 16), Role.ENUMERATOR)][: len(names)]
+    proxy = None if lines is None else nginx.Nginx([srv.port], lines)
+    if proxy is not None:
+        await proxy.start()
+    origin = srv.base_url if proxy is None else proxy.url
+    pages = [await chromium.probe_page(browser, origin) for _ in names]
+    try:
+        for page, variant, login in zip(pages, names, logins, strict=True):
+            await start_client(page, transport, variant, srv.base_url, login)
+        await wait_for(pages, names, lambda lg: lg.opened, p["connect_timeout_s"])
+        await asyncio.sleep(0.3)  # socket.io: let the upgrade settle
+        sender = Sender(srv.base_url, f"{NAME}{transport}{config}")
+        await sender.send(p["messages"], 1 / p["rate_per_s"])
+        sent = set(sender.sent)
+        await wait_for(pages, names, lambda lg, s=sent: s <= lg.ids, p["deliver_timeout_s"])
+        logs = [await read_log(pg, v) for pg, v in zip(pages, names, strict=True)]
+    finally:
+        for page in pages:
+            with contextlib.suppress(Exception):
+                await page.context.close()
+        if proxy is not None:
+            await proxy.stop()
+    return logs, sender
+
+
 async def _through(
     ctx: Context, browser: Any, srv: ServerProcess, transport: str, p: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
     """Connect + deliver for every variant through every config; returns p50 per case."""
-    names = [v.name for v in native_clients(transport)]
-    logins = [u.login for u in messaging(population(1, 16), Role.ENUMERATOR)][: len(names)]
+    chosen = configs(transport)
+    if p["configs_at_once"]:  # tiny: every config's clients side by side
+        runs = await asyncio.gather(
+            *(_deliver(browser, srv, transport, c, lines, p) for c, lines in chosen.items())
+        )
+    else:  # one config at a time: the latency the proxy adds is timed on a quiet machine
+        runs = [await _deliver(browser, srv, transport, c, lines, p) for c, lines in chosen.items()]
     p50: dict[str, dict[str, float]] = {}
-    for config, lines in configs(transport).items():
-        proxy = None if lines is None else nginx.Nginx([srv.port], lines)
-        if proxy is not None:
-            await proxy.start()
-        origin = srv.base_url if proxy is None else proxy.url
-        pages = [await chromium.probe_page(browser, origin) for _ in names]
-        try:
-            for page, variant, login in zip(pages, names, logins, strict=True):
-                await start_client(page, transport, variant, srv.base_url, login)
-            await wait_for(pages, names, lambda lg: lg.opened, p["connect_timeout_s"])
-            await asyncio.sleep(0.3)  # socket.io: let the upgrade settle
-            sender = Sender(srv.base_url, f"{NAME}{transport}{config}")
-            await sender.send(p["messages"], 1 / p["rate_per_s"])
-            sent = set(sender.sent)
-            await wait_for(pages, names, lambda lg, s=sent: s <= lg.ids, p["deliver_timeout_s"])
-            logs = [await read_log(pg, v) for pg, v in zip(pages, names, strict=True)]
-        finally:
-            for page in pages:
-                with contextlib.suppress(Exception):
-                    await page.context.close()
-            if proxy is not None:
-                await proxy.stop()
+    for config, (logs, sender) in zip(chosen, runs, strict=True):
+        sent = set(sender.sent)
         for log in logs:
             case = f"{log.variant}/{config}"
             first = {c: t for t, c in reversed(log.got)}
@@ -223,9 +244,11 @@ async def run(ctx: Context, transport: str) -> None:
             await srv.stop()
         ctx.status(f"{NAME}: idle timeout, sticky sessions, per-origin limit")
         # every server listens before any nginx picks a free port
-        idle_srv = await ctx.server(f"{NAME}-idle-{transport}", transport, **settings)
-        origin_srv = await ctx.server(f"{NAME}-origin-{transport}", transport, **settings)
-        nodes = await infra.sticky_nodes(ctx, transport)
+        idle_srv, origin_srv, nodes = await asyncio.gather(
+            ctx.server(f"{NAME}-idle-{transport}", transport, **settings),
+            ctx.server(f"{NAME}-origin-{transport}", transport, **settings),
+            infra.sticky_nodes(ctx, transport),
+        )
         try:
             await asyncio.gather(
                 _idle(ctx, browser, idle_srv, transport, p),
