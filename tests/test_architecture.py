@@ -94,6 +94,20 @@ def test_adapters_do_not_import_each_other_nor_the_rest_api() -> None:
         assert offenders(folder, (*others, "rtspike.transports.server.api")) == []
 
 
+def test_only_baselines_reach_the_bench() -> None:
+    """A transport's ``baselines/`` are bench code (bare-library servers for ``bench peers``)
+    that may use the scenarios' baseline plumbing; nothing else under transports imports them
+    or the scenarios, so serving a transport never loads bench code."""
+    bench = ("rtspike.scenarios", *(f"{a}.baselines" for a in ADAPTERS))
+    found = sorted(
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path, module in imports_of("transports")
+        if "baselines" not in path.relative_to(ROOT).parts
+        and any(module == f or module.startswith(f + ".") for f in bench)
+    )
+    assert found == []
+
+
 ASYNCIO_SIDE = ("rtspike.transports.clients", "rtspike.transports.server", "aiohttp")
 
 

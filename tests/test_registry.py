@@ -126,6 +126,27 @@ def test_the_demo_page_lists_every_transport() -> None:
     assert data["default"] in registry.names()
 
 
+def test_baselines_live_in_their_transports_folder(spec: TransportSpec) -> None:
+    """``bench peers`` starts each from its transport's folder; Node ones need the web
+    package's lockfile to pin what they require."""
+    folder = ROOT / "transports" / spec.name
+    package = json.loads((WEB_DIR / "package.json").read_text())
+    deps = {**package["dependencies"], **package["devDependencies"]}
+    for b in spec.baselines:
+        assert b.entry.startswith("baselines/") and (folder / b.entry).is_file(), b.entry
+        assert b.entry.endswith((".py", ".cjs")), b.entry
+        assert b.node == bool(b.npm) and set(b.npm) <= set(deps), b.name
+    if spec.tail_reference:
+        assert spec.tail_reference in registry.names() and spec.tail_reference != spec.name
+
+
+def test_baseline_names_are_unique_and_no_transports() -> None:
+    """A target is known by its name in the bench's runs and in results' ``case``."""
+    names = [b.name for s in registry.specs() for b in s.baselines]
+    assert len(set(names)) == len(names)
+    assert not set(names) & {*registry.names(), "rtspike"}
+
+
 def test_rest_upstream_comes_from_the_specs() -> None:
     expected = {s.name for s in registry.specs() if s.upstream is Upstream.REST}
     assert registry.rest_upstream() == {"rest", *expected}

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rtspike.transports.core.hub import Hub
 
 __all__ = [
+    "Baseline",
     "Capabilities",
     "Infra",
     "Mount",
@@ -85,6 +86,32 @@ class Infra:
     ``X-Accel-Buffering: no`` (the proxy scenario also measures that default without it)."""
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A bare-library server ``rtspike bench peers`` measures the transport against: the loop a
+    team writes itself on the library the adapter is built on, with no auth, no log and no
+    bounds. It is bench code in ``<transport folder>/baselines/``, never imported by the
+    adapter; it speaks enough of the transport's wire for the adapter's own lean receivers
+    to count its deliveries, and broadcasts when told to over ``/peer/control``."""
+
+    name: str
+    """Unique over every transport's baselines (``--baselines``, the ``case`` in results)."""
+    label: str
+    """What it does, in the library's own terms (tables, report, run manifest)."""
+    entry: str
+    """Path relative to the transport's folder: a ``.py`` module (run as ``python -m``) or a
+    ``.cjs`` Node script. Either gets ``*args`` then the port to listen on."""
+    args: tuple[str, ...] = ()
+    npm: tuple[str, ...] = ()
+    """npm packages a Node script requires from the web package's installed lockfile."""
+    stock: bool = False
+    """The library's obvious path (what a team gets); the ratio table marks it."""
+
+    @property
+    def node(self) -> bool:
+        return self.entry.endswith(".cjs")
+
+
 class Mount(Protocol):
     def __call__(self, app: web.Application, hub: Hub) -> None: ...
 
@@ -139,6 +166,11 @@ class TransportSpec:
     infra: Infra = field(default_factory=Infra)
     library_loggers: tuple[str, ...] = field(default=())
     """Third-party loggers too chatty for a benchmark run (quieted to WARNING)."""
+    baselines: tuple[Baseline, ...] = field(default=())
+    """The bare-library servers ``rtspike bench peers`` runs beside this transport."""
+    tail_reference: str = ""
+    """A registered transport whose rtspike server this one's latency tail is held to (issue
+    16's target); ``bench peers`` reports this transport / that one when both are measured."""
 
     def load_mount(self) -> Mount:
         mount: Mount = resolve(self.mount)

@@ -9,9 +9,9 @@ from rtspike.commands.options import add_transport_option, unique
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from rtspike.scenarios.peers import PEERS
+    from rtspike.scenarios.peers import declared
 
-    names = [p.name for p in PEERS]
+    names = [p.name for p in declared()]
     p = sub.add_parser(
         "peers",
         help="rtspike vs the bare libraries (CPU per delivery, deliveries/s, p99), as ratios",

@@ -1,13 +1,14 @@
 """`rtspike bench peers`: rtspike next to the bare libraries it is built on, as same-run ratios.
 
-Every target (rtspike's ws, SSE and Socket.IO, and each baseline of ``scenarios/peers``) gets a
-fresh server process per round and the same worker (``scenarios/peers/worker.py``): a burst to
-one room (server CPU per delivery, wall-clock deliveries/s) and an open loop at a fixed rate
-over several rooms (p50/p99/p99.9 from the intended send time). Rounds are interleaved (each
-round runs every target once, in a rotated order), so slow drift of a shared machine hits both
-sides of a ratio alike; a ratio is taken within a round and the median and spread (max - min)
-of the per-round ratios are reported. Ratios are rtspike / baseline: for CPU and latency below 1
-means rtspike costs less; for deliveries/s above 1 means rtspike is faster.
+Every target (each rtspike transport, and each baseline its spec declares, see
+``scenarios/peers``) gets a fresh server process per round and the same worker
+(``scenarios/peers/worker.py``): a burst to one room (server CPU per delivery, wall-clock
+deliveries/s) and an open loop at a fixed rate over several rooms (p50/p99/p99.9 from the
+intended send time). Rounds are interleaved (each round runs every target once, in a rotated
+order), so slow drift of a shared machine hits both sides of a ratio alike; a ratio is taken
+within a round and the median and spread (max - min) of the per-round ratios are reported.
+Ratios are rtspike / baseline: for CPU and latency below 1 means rtspike costs less; for
+deliveries/s above 1 means rtspike is faster.
 """
 
 from __future__ import annotations
@@ -229,11 +230,14 @@ def add_figures(results: Results, target: Target, rounds: list[dict[str, float]]
 
 
 def pairs_for(ts: list[Target]) -> list[tuple[str, str]]:
-    """rtspike transport vs every baseline, plus Socket.IO vs rtspike ws (the tail target)."""
+    """rtspike transport vs every baseline, plus each transport vs its spec's
+    ``tail_reference`` (the rtspike transport its tail is held to) when both are measured."""
     own = [t.name for t in ts if t.peer is None]
     out = [(o, t.name) for o in own for t in ts if t.peer is not None]
-    if "socketio" in own and "ws" in own:
-        out.append(("socketio", "ws"))
+    for o in own:
+        ref = registry.spec(o).tail_reference
+        if ref in own:
+            out.append((o, ref))
     return out
 
 

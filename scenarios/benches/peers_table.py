@@ -49,7 +49,7 @@ def _summaries(folder: Path) -> list[dict[str, str]]:
 
 
 def ratio_table(table: Ratios, targets: list[Target]) -> Table:
-    """Same protocol pairs (and Socket.IO vs rtspike ws)."""
+    """Same protocol pairs (and each transport vs its tail reference)."""
     by = {t.name: t for t in targets}
     out = Table(title="rtspike / bare library, same run: median of per-round ratios ± half spread")
     for col in ("rtspike", "vs", *[c[1] for c in COLUMNS]):

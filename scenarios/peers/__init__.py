@@ -1,17 +1,22 @@
-"""Bare-library baselines for `rtspike bench peers`: the table of them, and how to start one.
+"""Bare-library baselines for `rtspike bench peers`: every transport's declared ``baselines``
+(its spec), and how to start one.
 
-Each baseline serves the receivers of one rtspike transport (``receiver``), so that a ratio
-rtspike / baseline compares the same bytes to the same clients. Node baselines run only when
-``node`` is on PATH and the web package's lockfile has been installed (``npm ci`` in
+Each baseline serves the receivers of the transport that declares it (``receiver``), so that a
+ratio rtspike / baseline compares the same bytes to the same clients. Node baselines run only
+when ``node`` is on PATH and the web package's lockfile has been installed (``npm ci`` in
 transports/web, which ``scripts/build-web.sh`` does).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from rtspike.transports import registry
+from rtspike.transports.spec import Baseline
 
 HERE = Path(__file__).resolve().parent
 NODE_MODULES = HERE.parents[1] / "transports" / "web" / "node_modules"
@@ -19,73 +24,57 @@ NODE_MODULES = HERE.parents[1] / "transports" / "web" / "node_modules"
 
 @dataclass(frozen=True)
 class Peer:
-    name: str
+    """One baseline of one transport's spec."""
+
     receiver: str
-    label: str
-    argv: tuple[str, ...]
-    node: bool = False
-    stock: bool = False
-    """The obvious path of the library rtspike's transport is built on (what a team gets)."""
+    baseline: Baseline
+
+    @property
+    def name(self) -> str:
+        return self.baseline.name
+
+    @property
+    def label(self) -> str:
+        return self.baseline.label
+
+    @property
+    def node(self) -> bool:
+        return self.baseline.node
+
+    @property
+    def stock(self) -> bool:
+        return self.baseline.stock
 
     def command(self, port: int) -> list[str]:
+        entry, args = self.baseline.entry, self.baseline.args
+        package = registry.TRANSPORTS[self.receiver]
         if self.node:
             node = shutil.which("node") or "node"
-            return [node, str(HERE / "node" / self.argv[0]), str(port)]
-        return [sys.executable, "-m", *self.argv, str(port)]
+            return [node, str(_folder(package) / entry), *args, str(port)]
+        module = f"{package}.{entry.removesuffix('.py').replace('/', '.')}"
+        return [sys.executable, "-m", module, *args, str(port)]
 
 
-_PY = "rtspike.scenarios.peers.aiohttp_peers"
-PEERS: tuple[Peer, ...] = (
-    Peer(
-        "aiohttp-send-str",
-        "ws",
-        "aiohttp `await ws.send_str` loop",
-        (_PY, "ws-send-str"),
-        stock=True,
-    ),
-    Peer("aiohttp-raw", "ws", "aiohttp frame built once, transport.write", (_PY, "ws-raw")),
-    Peer(
-        "websockets",
-        "ws",
-        "websockets.broadcast",
-        ("rtspike.scenarios.peers.websockets_peer",),
-    ),
-    Peer("node-ws", "ws", "Node ws, client.send per member", ("ws_peer.cjs",), node=True),
-    Peer(
-        "aiohttp-sse",
-        "sse",
-        "aiohttp StreamResponse.write loop",
-        (_PY, "sse-write"),
-        stock=True,
-    ),
-    Peer(
-        "python-socketio",
-        "socketio",
-        "stock python-socketio emit(to=room)",
-        (_PY, "socketio-stock"),
-        stock=True,
-    ),
-    Peer(
-        "node-socketio",
-        "socketio",
-        "Node socket.io io.to(room).emit",
-        ("socketio_peer.cjs",),
-        node=True,
-    ),
-)
+def _folder(package: str) -> Path:
+    found = importlib.util.find_spec(package)
+    assert found is not None and found.submodule_search_locations is not None, package
+    return Path(next(iter(found.submodule_search_locations)))
+
+
+def declared() -> list[Peer]:
+    """Every registered transport's baselines, in registry then declaration order."""
+    return [Peer(s.name, b) for s in registry.specs() for b in s.baselines]
 
 
 def node_ready() -> bool:
+    """node on PATH and every npm package a Node baseline requires installed."""
+    wanted = {pkg for p in declared() for pkg in p.baseline.npm}
     return shutil.which("node") is not None and all(
-        (NODE_MODULES / pkg / "package.json").exists() for pkg in ("ws", "socket.io")
+        (NODE_MODULES / pkg / "package.json").exists() for pkg in wanted
     )
 
 
 def available(names: list[str] | None = None) -> list[Peer]:
     """The baselines this machine can run (Node ones need node and the installed lockfile)."""
     ok = node_ready()
-    return [p for p in PEERS if (names is None or p.name in names) and (ok or not p.node)]
-
-
-def by_name(name: str) -> Peer:
-    return next(p for p in PEERS if p.name == name)
+    return [p for p in declared() if (names is None or p.name in names) and (ok or not p.node)]

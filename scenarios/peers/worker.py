@@ -82,8 +82,8 @@ class PeerSender:
         self._ws = await self.session.ws_connect(self.url, compress=0, max_msg_size=0)
         self._reader = asyncio.get_running_loop().create_task(self._read(self._ws))
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for _ in ws:
+    async def _read(self, control: aiohttp.ClientWebSocketResponse) -> None:
+        async for _ in control:
             if self.waiting:
                 self.waiting.popleft().set_result(None)
         while self.waiting:

@@ -34,4 +34,5 @@ SPEC = replace(
     browser_entry="wsx.js",
     react_entry="react-wsx.jsx",
     browser_probe="probe.js",  # the ws variants at the copy's path; native_clients are ws's
+    baselines=(),  # ws's baselines serve ws's path, not the copy's
 )

@@ -31,9 +31,11 @@ def test_every_baseline_and_transport_delivers_everything(tmp_path: Path) -> Non
     assert all(v == 0 for v in missing.values()), missing
     ratios = {(r["transport"], r["case"]) for r in rows if r["metric"] == "throughput_ratio"}
     assert {("ws", f"vs {p.name}") for p in peers.available()} <= ratios
+    tails = {(s.name, f"vs {s.tail_reference}") for s in registry.specs() if s.tail_reference}
+    assert tails and tails <= ratios
 
 
 def test_node_baselines_need_node_and_the_lockfile_install() -> None:
     names = {p.name for p in peers.available()}
-    assert {p.name for p in peers.PEERS if not p.node} <= names
+    assert {p.name for p in peers.declared() if not p.node} <= names
     assert peers.node_ready() == ({"node-ws", "node-socketio"} <= names)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from rtspike.transports.spec import Capabilities, Infra, NativeClient, TransportSpec, Upstream
+from rtspike.transports.spec import (
+    Baseline,
+    Capabilities,
+    Infra,
+    NativeClient,
+    TransportSpec,
+    Upstream,
+)
 
 __all__ = ["SPEC"]
 
@@ -36,6 +43,15 @@ SPEC = TransportSpec(
         ),
         origin_client="cookie",  # spares each EventSource a ticket fetch
         proxy_buffers_stream=True,
+    ),
+    baselines=(
+        Baseline(
+            "aiohttp-sse",
+            "aiohttp StreamResponse.write loop",
+            "baselines/aiohttp_write.py",
+            ("write",),
+            stock=True,
+        ),
     ),
     capabilities=Capabilities(
         unidirectional=True,

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from rtspike.transports.spec import Capabilities, Infra, NativeClient, TransportSpec, Upstream
+from rtspike.transports.spec import (
+    Baseline,
+    Capabilities,
+    Infra,
+    NativeClient,
+    TransportSpec,
+    Upstream,
+)
 
 __all__ = ["SPEC"]
 
@@ -34,6 +41,25 @@ SPEC = TransportSpec(
             "proxy_read_timeout 1h;",
         ),
         origin_client="plain",
+    ),
+    baselines=(
+        Baseline(
+            "aiohttp-send-str",
+            "aiohttp `await ws.send_str` loop",
+            "baselines/aiohttp_loops.py",
+            ("send-str",),
+            stock=True,
+        ),
+        Baseline(
+            "aiohttp-raw",
+            "aiohttp frame built once, transport.write",
+            "baselines/aiohttp_loops.py",
+            ("raw",),
+        ),
+        Baseline("websockets", "websockets.broadcast", "baselines/websockets_broadcast.py"),
+        Baseline(
+            "node-ws", "Node ws, client.send per member", "baselines/node_ws.cjs", npm=("ws",)
+        ),
     ),
     capabilities=Capabilities(
         unidirectional=False,

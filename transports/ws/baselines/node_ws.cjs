@@ -1,6 +1,6 @@
 // Baseline: Node `ws` server, `client.send(text)` per member of the room (the `ws` README's
-// broadcast recipe). Same wire as scenarios/peers/aiohttp_peers.py.
-// Run: NODE_PATH=transports/web/node_modules node ws_peer.cjs <port>
+// broadcast recipe). Same wire as aiohttp_loops.py beside it.
+// Run: NODE_PATH=transports/web/node_modules node transports/ws/baselines/node_ws.cjs <port>
 "use strict";
 const http = require("node:http");
 const { WebSocketServer } = require("ws");

@@ -1,7 +1,7 @@
 // Baseline: Node socket.io server, `io.to(room).emit(...)` (the socket.io docs' room
 // broadcast). The control socket rides on a `ws` server beside it (engine.io leaves other
-// upgrade paths alone with destroyUpgrade: false). Same wire as aiohttp_peers.py.
-// Run: NODE_PATH=transports/web/node_modules node socketio_peer.cjs <port>
+// upgrade paths alone with destroyUpgrade: false). Same wire as python_socketio.py beside it.
+// Run: NODE_PATH=transports/web/node_modules node transports/socketio/baselines/node_socketio.cjs <port>
 "use strict";
 const http = require("node:http");
 const { Server } = require("socket.io");
@@ -21,11 +21,11 @@ io.on("connection", (socket) => socket.join(String(socket.handshake.auth.token))
 const control = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 server.on("upgrade", (req, sock, head) => {
   if (req.url !== "/peer/control") return;
-  control.handleUpgrade(req, sock, head, (ws) => {
-    ws.on("message", (raw) => {
+  control.handleUpgrade(req, sock, head, (ctl) => {
+    ctl.on("message", (raw) => {
       const order = JSON.parse(raw.toString());
       io.to(order.room).emit("message:new", order.message);
-      ws.send("ok");
+      ctl.send("ok");
     });
   });
 });

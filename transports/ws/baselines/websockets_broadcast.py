@@ -1,7 +1,7 @@
 """Baseline: the ``websockets`` library's own server and ``broadcast`` (frames written
-without awaiting, which is how its docs say to fan out). Same wire as ``aiohttp_peers``.
+without awaiting, which is how its docs say to fan out). Same wire as ``aiohttp_loops``.
 
-Run: ``python -m rtspike.scenarios.peers.websockets_peer <port>``.
+Run: ``python -m rtspike.transports.ws.baselines.websockets_broadcast <port>``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import sys
 
 from websockets.asyncio.server import Request, Response, ServerConnection, broadcast, serve
 
-from rtspike.scenarios.peers.wire import CONTROL_PATH, HEALTH_PATH, ws_message
+from rtspike.scenarios.peers.wire import CONTROL_PATH, HEALTH_PATH
+from rtspike.transports.ws.baselines import READY, message_text
 
 rooms: dict[str, set[ServerConnection]] = {}
 
@@ -27,14 +28,14 @@ def _health(conn: ServerConnection, request: Request) -> Response | None:
 async def _control(conn: ServerConnection) -> None:
     async for raw in conn:
         order = json.loads(raw)
-        broadcast(rooms.get(order["room"], set()), ws_message(order["message"]))
+        broadcast(rooms.get(order["room"], set()), message_text(order["message"]))
         await conn.send("ok")
 
 
 async def _receiver(conn: ServerConnection) -> None:
     auth = json.loads(await conn.recv())
     room = rooms.setdefault(str(auth["token"]), set())
-    await conn.send('{"type":"ready"}')
+    await conn.send(READY)
     room.add(conn)
     try:
         await conn.wait_closed()
