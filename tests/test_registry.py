@@ -129,7 +129,7 @@ def test_the_demo_page_lists_every_transport() -> None:
 def test_baselines_live_in_their_transports_folder(spec: TransportSpec) -> None:
     """``bench peers`` starts each from its transport's folder; Node ones need the web
     package's lockfile to pin what they require."""
-    folder = ROOT / "transports" / spec.name
+    folder = registry.folder(spec.name)
     package = json.loads((WEB_DIR / "package.json").read_text())
     deps = {**package["dependencies"], **package["devDependencies"]}
     for b in spec.baselines:

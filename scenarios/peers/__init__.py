@@ -9,7 +9,6 @@ transports/web, which ``scripts/build-web.sh`` does).
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from dataclasses import dataclass
@@ -47,18 +46,12 @@ class Peer:
 
     def command(self, port: int) -> list[str]:
         entry, args = self.baseline.entry, self.baseline.args
-        package = registry.TRANSPORTS[self.receiver]
         if self.node:
             node = shutil.which("node") or "node"
-            return [node, str(_folder(package) / entry), *args, str(port)]
+            return [node, str(registry.folder(self.receiver) / entry), *args, str(port)]
+        package = registry.TRANSPORTS[self.receiver]
         module = f"{package}.{entry.removesuffix('.py').replace('/', '.')}"
         return [sys.executable, "-m", module, *args, str(port)]
-
-
-def _folder(package: str) -> Path:
-    found = importlib.util.find_spec(package)
-    assert found is not None and found.submodule_search_locations is not None, package
-    return Path(next(iter(found.submodule_search_locations)))
 
 
 def declared() -> list[Peer]:
