@@ -81,6 +81,9 @@ def test_wheel_serves_lean_and_benches_from_another_directory(tmp_path: Path) ->
     [wheel] = (tmp_path / "dist").glob("rtspike-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
+    with zipfile.ZipFile(wheel) as zf:
+        leaking = [n for n in names if str(ROOT).encode() in zf.read(n)]
+    assert leaking == [], "the wheel holds the build machine's paths"
     assert {t for t in tops if not t.endswith(".dist-info")} == {"rtspike"}, tops
     for name in registry.names():
         assert f"rtspike/transports/web/dist/{name}.js" in names, "bundles not shipped"
