@@ -12,17 +12,14 @@ unless the upstream says ``X-Accel-Buffering: no``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtspike.scenarios.processes import free_port, spawn_kwargs
+from rtspike.scenarios.processes import free_port, spawn, terminate, wait_listening
 from rtspike.transports import registry
 
 NGINX = Path("/usr/sbin/nginx")
@@ -133,33 +130,11 @@ http {{
             await asyncio.to_thread(self_signed, self.prefix)
         conf = self.prefix / "nginx.conf"
         conf.write_text(self.config())
-        self.proc = subprocess.Popen(  # noqa: ASYNC220 (spawning does not block)
-            [binary(), "-p", str(self.prefix), "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.prefix / "logs" / "stderr.log").open("ab"),
-            stdin=subprocess.DEVNULL,
-            **spawn_kwargs(),  # type: ignore[call-overload]
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = (self.prefix / "logs" / "stderr.log").read_text()[-500:]
-                raise RuntimeError(f"nginx exited: {err.strip()}")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.05)
-        raise TimeoutError("nginx did not listen within 10 s")
+        stderr = self.prefix / "logs" / "stderr.log"
+        self.proc = spawn([binary(), "-p", str(self.prefix), "-c", str(conf)], stderr)
+        await wait_listening(self.proc, self.port, "nginx", stderr_path=stderr)
 
     async def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(self.proc.wait, 5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        if self.proc is not None:
+            await asyncio.to_thread(terminate, self.proc, signal.SIGTERM, 5)
         shutil.rmtree(self.prefix, ignore_errors=True)

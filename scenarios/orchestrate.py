@@ -13,12 +13,11 @@ import secrets
 import shutil
 import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rtspike.scenarios.processes import ServerProcess, free_port, spawn_kwargs
+from rtspike.scenarios.processes import ServerProcess, free_port, spawn, wait_listening
 from rtspike.transports.core.logging import get_logger
 
 log = get_logger("rtspike.bench.orchestrate")
@@ -94,33 +93,14 @@ class RedisProcess:
         if binary is None:
             raise RuntimeError("redis-server is not installed; the Redis restart case needs it")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(  # noqa: ASYNC220 (spawning does not block)
+        self.proc = spawn(
             [
                 binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            **spawn_kwargs(),  # type: ignore[call-overload]
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir)),
+            ]
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.05)
-        raise TimeoutError("redis-server did not start")
+        await wait_listening(self.proc, self.port, "redis-server")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -175,13 +175,8 @@ class ServerProcess:
 
     def stop_blocking(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM, then SIGKILL if the server has not exited within ``timeout_s``."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if self.proc is not None:
+            terminate(self.proc, signal.SIGTERM, timeout_s)
 
     async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         await asyncio.to_thread(self.stop_blocking, timeout_s)
@@ -222,15 +217,63 @@ async def start_all(servers: list[ServerProcess]) -> None:
         raise
 
 
+def spawn(command: list[str], stderr_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """A helper program (nginx, redis-server) as a child that dies with us; its stderr goes to
+    ``stderr_path`` (appended) or nowhere."""
+    stderr = stderr_path.open("ab") if stderr_path is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            **spawn_kwargs(),  # type: ignore[call-overload]
+        )
+    finally:
+        if stderr_path is not None:
+            stderr.close()  # type: ignore[union-attr]
+
+
+def _tail(path: Path | None, chars: int = 500) -> str:
+    return path.read_text(errors="replace")[-chars:].strip() if path is not None else ""
+
+
+async def wait_listening(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    what: str,
+    timeout_s: float = 10.0,
+    stderr_path: Path | None = None,
+) -> None:
+    """Until ``proc`` accepts TCP on 127.0.0.1:``port``; RuntimeError (with the tail of its
+    stderr) if it exits first, TimeoutError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: {_tail(stderr_path)}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+    raise TimeoutError(f"{what} did not listen within {timeout_s:g} s")
+
+
 def terminate(
     proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout_s: float = 15
 ) -> int:
-    """Ask a child to stop with ``sig``, SIGKILL it after ``timeout_s``; its exit code."""
+    """Ask a child to stop with ``sig``, SIGKILL it (and the process group it leads, such as
+    nginx's workers) after ``timeout_s``; its exit code."""
     if proc.poll() is None:
         proc.send_signal(sig)
         try:
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                if os.getpgid(proc.pid) == proc.pid:
+                    os.killpg(proc.pid, signal.SIGKILL)
             proc.kill()
     return proc.wait()
 
