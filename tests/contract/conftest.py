@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,11 +192,33 @@ def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@asynccontextmanager
+async def running(transport: str, *settings: Settings) -> AsyncIterator[Harness]:
+    """A harness over one node per ``settings``; its clients and servers closed afterwards."""
+    nodes = [await start_node(s, transport) for s in settings]
+    harness = Harness(transport, nodes)
+    try:
+        yield harness
+    finally:
+        await harness.aclose()
+        for n in nodes:
+            await n.server.close()
+
+
+def redis_nodes(
+    tmp_path: Path, redis_url: str, redis_prefix: str, count: int = 2
+) -> list[Settings]:
+    """Settings of ``count`` nodes sharing store, log and bus on one Redis (own key prefix)."""
+    shared = {"store_url": redis_url, "log_url": redis_url, "bus_url": redis_url}
+    return [
+        contract_settings(
+            tmp_path / f"n{i}", **shared, redis_prefix=redis_prefix, node_id=f"node-{i}"
+        )
+        for i in range(count)
+    ]
+
+
 @pytest.fixture
 async def harness(transport: str, tmp_path: Path) -> AsyncIterator[Harness]:
-    node = await start_node(contract_settings(tmp_path / "node0"), transport)
-    h = Harness(transport, [node])
-    yield h
-    await h.aclose()
-    for n in h.nodes:
-        await n.server.close()
+    async with running(transport, contract_settings(tmp_path / "node0")) as h:
+        yield h

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rtspike.transports.core.errors import CloseCode, ErrorCode
-from tests.contract.conftest import Harness, contract_settings, start_node
+from tests.contract.conftest import Harness, contract_settings, running
 
 EN1 = "enum.lga-01.001"
 
@@ -33,15 +33,10 @@ async def test_revocation_reaches_the_client_with_its_error_code(
 
 
 async def test_expiry_reaches_the_client_as_token_expired(transport: str, tmp_path: Path) -> None:
-    node = await start_node(contract_settings(tmp_path, access_ttl_s=1.5), transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, contract_settings(tmp_path, access_ttl_s=1.5)) as harness:
         rec = await harness.connect(EN1)
         assert await rec.wait_closed(timeout=4.0) == CloseCode.TOKEN_EXPIRED
         assert rec.client.close_error == ErrorCode.TOKEN_EXPIRED
-    finally:
-        await harness.aclose()
-        await node.server.close()
 
 
 async def test_server_restart_reaches_the_client_as_transport_unavailable(

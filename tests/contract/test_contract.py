@@ -20,7 +20,8 @@ from tests.contract.conftest import (
     LGAS,
     Harness,
     contract_settings,
-    start_node,
+    redis_nodes,
+    running,
 )
 
 SUP1, SUP2 = "sup.lga-01", "sup.lga-02"
@@ -185,17 +186,12 @@ async def test_revocation_closes_live_connection_within_1s(harness: Harness, how
 
 
 async def test_token_expiry_closes_live_connection(transport: str, tmp_path: Path) -> None:
-    node = await start_node(contract_settings(tmp_path, access_ttl_s=1.5), transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, contract_settings(tmp_path, access_ttl_s=1.5)) as harness:
         rec = await harness.connect(EN1)
         started = time.monotonic()
         code = await rec.wait_closed(timeout=4.0)
         assert code == 4001
         assert time.monotonic() - started < 1.5 + 1.0
-    finally:
-        await harness.aclose()
-        await node.server.close()
 
 
 async def test_reconnect_with_cursor_gets_exactly_the_missed_messages(harness: Harness) -> None:
@@ -263,9 +259,8 @@ async def test_idempotent_send_by_client_msg_id(harness: Harness) -> None:
 
 
 async def test_slow_consumer_cut_off_fast_one_keeps_up(transport: str, tmp_path: Path) -> None:
-    node = await start_node(contract_settings(tmp_path, queue_bound=16), transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, contract_settings(tmp_path, queue_bound=16)) as harness:
+        node = harness.nodes[0]
         slow = await harness.connect(EN1)
         fast = await harness.connect(EN1B)
         sup = await harness.connect(SUP1)
@@ -286,28 +281,13 @@ async def test_slow_consumer_cut_off_fast_one_keeps_up(transport: str, tmp_path:
         again = await harness.connect(EN1, cursor=cursor)
         await again.wait_for(total, timeout=30)
         assert [e.seq for e in again.received] == list(range(1, total + 1))
-    finally:
-        await harness.aclose()
-        await node.server.close()
 
 
 @pytest.mark.redis
 async def test_cross_node_delivery_through_redis(
     transport: str, tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> None:
-    nodes = []
-    for i in range(2):
-        settings = contract_settings(
-            tmp_path / f"n{i}",
-            store_url=redis_url,
-            log_url=redis_url,
-            bus_url=redis_url,
-            redis_prefix=redis_prefix,
-            node_id=f"node-{i}",
-        )
-        nodes.append(await start_node(settings, transport))
-    harness = Harness(transport, nodes)
-    try:
+    async with running(transport, *redis_nodes(tmp_path, redis_url, redis_prefix)) as harness:
         token = await harness.token(EN1, node=0)
         enum_b = await harness.connect(EN1, token=token, node=1)
         other_lga_b = await harness.connect(EN2, node=1)
@@ -322,7 +302,3 @@ async def test_cross_node_delivery_through_redis(
         assert (await harness.rest("POST", "/auth/logout", token=token, node=0)).status_code == 200
         assert await enum_b.wait_closed(timeout=3.0) == 4001
         assert time.monotonic() - started < 1.0
-    finally:
-        await harness.aclose()
-        for n in nodes:
-            await n.server.close()

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 
 from rtspike.transports import registry
 from rtspike.transports.ws.client import ws_url
-from tests.contract.conftest import Harness, Node, Recorder, contract_settings, start_node
+from tests.contract.conftest import Harness, Node, Recorder, contract_settings, running
 from tests.memory import rss_mib
 
 FUZZER, SENDER, RECEIVER = "sup.lga-02", "sup.lga-01", "enum.lga-01.001"
@@ -256,9 +256,8 @@ async def test_fuzz_never_breaks_the_server(target: str, tmp_path: Path) -> None
             f"no wire fuzzer for {target!r}: add one to FUZZERS in tests/contract/test_fuzz.py"
         )
     transport = target if target != "rest" else registry.names()[0]
-    node = await start_node(contract_settings(tmp_path / "n", queue_bound=200), transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, contract_settings(tmp_path / "n", queue_bound=200)) as harness:
+        node = harness.nodes[0]
         receiver = await harness.connect(RECEIVER)
         sender = await harness.connect(SENDER)
         unloaded = await _latency(harness, sender, receiver, 15)
@@ -276,6 +275,3 @@ async def test_fuzz_never_breaks_the_server(target: str, tmp_path: Path) -> None
         assert grown < 48, f"RSS grew {grown:.1f} MiB"
         assert loaded <= 10 * max(unloaded, 0.02), (loaded, unloaded)
         assert not receiver.client.closed.is_set() and not sender.client.closed.is_set()
-    finally:
-        await harness.aclose()
-        await node.server.close()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from rtspike.transports.core.errors import AppError, ErrorCode
-from tests.contract.conftest import Harness, Recorder, contract_settings, start_node
+from tests.contract.conftest import Harness, Recorder, contract_settings, redis_nodes, running
 
 SUP1 = "sup.lga-01"
 EN1, EN1B = "enum.lga-01.001", "enum.lga-01.002"
@@ -88,9 +88,8 @@ async def _connect_or_refusal(harness: Harness, token: str) -> AppError | Record
 async def test_connections_per_user_and_session_are_bounded(
     transport: str, tmp_path: Path, node_settings: dict[str, int]
 ) -> None:
-    node = await start_node(contract_settings(tmp_path / "n", **node_settings), transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, contract_settings(tmp_path / "n", **node_settings)) as harness:
+        node = harness.nodes[0]
         per_session = "max_connections_per_session" in node_settings
         token = await harness.token(EN1)
         tokens = [token, token, token] if per_session else [await harness.token(EN1) for _ in "abc"]
@@ -103,9 +102,6 @@ async def test_connections_per_user_and_session_are_bounded(
         assert node.hub.connection_count == 2
         # another user is not affected
         await still_serving(harness, "after-connection-limit")
-    finally:
-        await harness.aclose()
-        await node.server.close()
 
 
 async def _session_end_closes_within_a_second(harness: Harness, node: int = 0) -> None:
@@ -142,33 +138,15 @@ async def test_refresh_reuse_closes_live_connections_at_once(harness: Harness) -
 async def test_refresh_reuse_closes_connections_on_another_node(
     transport: str, tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> None:
-    nodes = []
-    for i in range(2):
-        settings = contract_settings(
-            tmp_path / f"n{i}",
-            store_url=redis_url,
-            log_url=redis_url,
-            bus_url=redis_url,
-            redis_prefix=redis_prefix,
-            node_id=f"node-{i}",
-        )
-        nodes.append(await start_node(settings, transport))
-    harness = Harness(transport, nodes)
-    try:
+    async with running(transport, *redis_nodes(tmp_path, redis_url, redis_prefix)) as harness:
         await _session_end_closes_within_a_second(harness, node=1)
-    finally:
-        await harness.aclose()
-        for n in nodes:
-            await n.server.close()
 
 
 async def test_send_rate_is_shared_by_every_session_of_a_user(
     transport: str, tmp_path: Path
 ) -> None:
     settings = contract_settings(tmp_path / "n", send_rate_per_s=0.001, send_burst=4)
-    node = await start_node(settings, transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, settings) as harness:
         sups = [await harness.connect(SUP1) for _ in range(3)]  # three logins
         outcomes = []
         for i in range(9):
@@ -179,18 +157,13 @@ async def test_send_rate_is_shared_by_every_session_of_a_user(
                 outcomes.append(exc.code.value)
         assert outcomes == ["ok"] * 4 + ["RATE_LIMITED"] * 5
         assert len(await stored_bodies(harness)) == 4
-    finally:
-        await harness.aclose()
-        await node.server.close()
 
 
 async def test_a_flood_of_bad_frames_logs_one_summary(transport: str, tmp_path: Path) -> None:
     from structlog.testing import capture_logs
 
     settings = contract_settings(tmp_path / "n", log_lines_per_client=5, log_interval_s=0.5)
-    node = await start_node(settings, transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, settings) as harness:
         sup = await harness.connect(SUP1)
         with capture_logs() as logs:
             for i in range(60):
@@ -202,9 +175,6 @@ async def test_a_flood_of_bad_frames_logs_one_summary(transport: str, tmp_path: 
         # one budget per client: the user, and on REST (SSE's upstream) also its address
         assert 1 <= len(summaries) <= 2 and all(s["suppressed"] >= 50 for s in summaries)
         assert len(refusals) <= 6 * len(summaries), len(refusals)
-    finally:
-        await harness.aclose()
-        await node.server.close()
 
 
 async def test_an_internal_error_after_the_handshake_is_a_structured_error(
@@ -252,9 +222,8 @@ async def test_the_absolute_session_limit_closes_live_connections(
     """No token outlives its session, so a live connection ends at the absolute limit even if
     its access token would have lasted longer; refreshing then needs a new login."""
     settings = contract_settings(tmp_path / "n", session_absolute_s=1.5, session_inactivity_s=1.5)
-    node = await start_node(settings, transport)
-    harness = Harness(transport, [node])
-    try:
+    async with running(transport, settings) as harness:
+        node = harness.nodes[0]
         pair = await harness.login(EN1)
         assert pair["expires_in"] <= 1.51
         rec = await harness.connect(EN1, token=pair["access_token"])
@@ -264,6 +233,3 @@ async def test_the_absolute_session_limit_closes_live_connections(
         )
         assert r.status_code == 401 and r.json()["error"]["code"] == "SESSION_EXPIRED"
         assert node.hub.connection_count == 0
-    finally:
-        await harness.aclose()
-        await node.server.close()
