@@ -108,6 +108,11 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("fanout", "reordered"): ("count", "lower", "deliveries out of per-publisher order"),
     ("fanout", "connect_failed"): ("count", "lower", "receivers that failed to connect"),
     ("fanout", "closed_early"): ("count", "lower", "receivers the server closed mid-run"),
+    ("fanout", "burst_receivers_cut"): (
+        "count",
+        "lower",
+        "burst receivers short of their share when the server closed them",
+    ),
     ("connections", "connect_failed"): ("count", "lower", "idle connections that failed"),
     ("connections", "server_rss_mb"): ("MB", "lower", "server RSS holding the connections"),
     ("connections", "server_rss_base_mb"): ("MB", "lower", "server RSS before connections"),

@@ -49,6 +49,9 @@ def client_kind(transport: str, lean: bool = True) -> str:
 class Receiver(Protocol):
     closed: asyncio.Event
 
+    @property
+    def close_code(self) -> int | None: ...
+
     async def connect(self, token: str) -> None: ...
 
     async def close(self) -> None: ...

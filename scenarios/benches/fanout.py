@@ -13,6 +13,7 @@ a small machine where the receivers and the server share the cores:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import sys
@@ -30,8 +31,11 @@ from rtspike.scenarios.orchestrate import Orchestrator
 from rtspike.scenarios.processes import spawn_kwargs
 from rtspike.transports import registry
 from rtspike.transports.core.logging import configure_logging
+from rtspike.transports.core.settings import Settings
 
 BODY = "x" * 100
+DISCONNECTS = "rtspike_server_disconnects_total{"
+LAG_TICK_S = 0.05
 
 
 async def receive(
@@ -42,6 +46,8 @@ async def receive(
     session = lean.new_session()
     progress = ready.with_suffix(".progress")
     seen: set[tuple[int, str]] = set()
+    share = expected // max(1, n)
+    counts = [0] * n
     total = 0
     done = asyncio.Event()
     last = 0.0
@@ -50,7 +56,10 @@ async def receive(
         def on_event(fields: dict[str, Any], _: int) -> None:
             nonlocal total, last
             total += 1
-            seen.add((receiver, str(fields.get("client_msg_id"))))
+            key = (receiver, str(fields.get("client_msg_id")))
+            if key not in seen:
+                seen.add(key)
+                counts[receiver] += 1
             last = time.time()
             if len(seen) % n == 0:  # one message's worth: tell the sender how far we are
                 progress.write_text(str(len(seen)))
@@ -71,15 +80,59 @@ async def receive(
     await asyncio.gather(*(connect(r, name) for r, name in zip(receivers, names, strict=True)))
     me = psutil.Process()
     cpu0 = sum(me.cpu_times()[:2])
+    max_lag = 0.0
+
+    async def watch_lag() -> None:
+        """The longest our event loop went without running: while it does not run, no
+        receiver reads, and a server may cut a stalled reader."""
+        nonlocal max_lag
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(LAG_TICK_S)
+            max_lag = max(max_lag, time.monotonic() - before - LAG_TICK_S)
+
+    lag_task = asyncio.get_running_loop().create_task(watch_lag())
     ready.write_text("ready")  # noqa: ASYNC240 - a few bytes, once
-    try:
-        await asyncio.wait_for(done.wait(), timeout=300)
-    except TimeoutError:
-        pass
+
+    def short_and_closed() -> list[int]:
+        return [i for i, r in enumerate(receivers) if r.closed.is_set() and counts[i] < share]
+
+    async def settled() -> None:
+        """Everything arrived, or every receiver still short of its share was closed (by the
+        server: nothing more can reach it), so a cut receiver does not hold the run for 300 s."""
+        while not done.is_set():
+            if all(counts[i] >= share or r.closed.is_set() for i, r in enumerate(receivers)):
+                return
+            await asyncio.sleep(0.1)
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(settled(), timeout=300)
     cpu = sum(me.cpu_times()[:2]) - cpu0
+    lag_task.cancel()
+    cut = short_and_closed()
     await asyncio.gather(*(r.close() for r in receivers), return_exceptions=True)
     await session.close()
-    return {"received": len(seen), "duplicated": total - len(seen), "last": last, "cpu_s": cpu}
+    return {
+        "received": len(seen),
+        "duplicated": total - len(seen),
+        "last": last,
+        "cpu_s": cpu,
+        "max_lag_s": max_lag,
+        "cut": [{"close_code": receivers[i].close_code, "missing": share - counts[i]} for i in cut],
+    }
+
+
+async def slow_consumer_cuts(base_url: str) -> int:
+    """Connections the server says it cut as slow consumers (its /metrics counter)."""
+    async with lean.new_session() as session, session.get(f"{base_url}/api/v1/metrics") as r:
+        text = await r.text()
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(DISCONNECTS) and 'reason="slow_consumer"' in line
+        )
+    )
 
 
 async def measure(
@@ -169,6 +222,7 @@ async def measure(
         await client.close()
         res = json.loads(out.read_text())
         wall = max(1e-9, res["last"] - started)
+        server_cuts = await slow_consumer_cuts(srv.base_url) if workers == 1 else None
         return {
             "transport": transport,
             "connections": connections,
@@ -181,6 +235,15 @@ async def measure(
             "server_us_each": each,
             "receiver_cpu_pct": 100.0 * res["cpu_s"] / wall,
             "server_cpu_pct": 100.0 * server_cpu / wall,
+            "receivers_cut": len(res["cut"]),
+            "cut_missing": sum(c["missing"] for c in res["cut"]),
+            "server_slow_cuts": server_cuts,
+            "receiver_max_lag_s": res["max_lag_s"],
+            "stall_timeout_s": float(
+                (settings or {}).get(
+                    "stall_timeout_s", Settings.model_fields["stall_timeout_s"].default
+                )
+            ),
         }
     finally:
         if own:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rtspike.scenarios.benches.fanout import measure
+from rtspike.scenarios.cases.fanout import burst_loss
 from rtspike.transports import registry
 
 
@@ -17,6 +18,7 @@ async def test_burst_is_fully_delivered_and_costed(transport: str, tmp_path: Pat
     assert result["delivered"] == result["expected"] == 8000
     assert result["wall_per_s"] > 0
     assert result["server_us"] > 0, "the server's CPU time was not measured"
+    assert result["receivers_cut"] == result["server_slow_cuts"] == 0
 
 
 async def test_bursts_cost_each_burst_apart(tmp_path: Path) -> None:
@@ -27,3 +29,43 @@ async def test_bursts_cost_each_burst_apart(tmp_path: Path) -> None:
     assert result["delivered"] == result["expected"] == 8000
     each = result["server_us_each"]
     assert len(each) == 2 and all(us > 0 for us in each)
+
+
+BURST = {"expected": 1000, "receiver_cpu_pct": 99.0, "stall_timeout_s": 10.0}
+CUT = {"delivered": 700, "receivers_cut": 3, "cut_missing": 300}
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"server_slow_cuts": 3, "receiver_max_lag_s": 0.1},
+        {"server_slow_cuts": 0, "receiver_max_lag_s": 6.0},
+    ],
+    ids=["server-counted", "receiver-starved"],
+)
+def test_a_burst_short_only_on_receivers_the_server_cut_is_receiver_overload(
+    evidence: dict[str, float],
+) -> None:
+    lost, why = burst_loss({**BURST, **CUT, **evidence})
+    assert lost == 300 and why.startswith("receiver overloaded")
+
+
+@pytest.mark.parametrize(
+    "r",
+    [
+        # a delivery missing on a receiver that stayed connected
+        {**CUT, "delivered": 699, "server_slow_cuts": 3, "receiver_max_lag_s": 6.0},
+        # closed early while the receivers kept up, and not counted as slow consumers
+        {**CUT, "server_slow_cuts": 2, "receiver_max_lag_s": 0.2},
+        {**CUT, "server_slow_cuts": None, "receiver_max_lag_s": 0.2},
+    ],
+    ids=["open-receiver", "receivers-kept-up", "unknown-count"],
+)
+def test_any_other_missing_delivery_is_a_loss(r: dict[str, object]) -> None:
+    lost, why = burst_loss({**BURST, **r})
+    assert lost == 1000 - int(r["delivered"]) and why == ""  # type: ignore[call-overload]
+
+
+def test_a_complete_burst_is_no_loss() -> None:
+    r = {"delivered": 1000, "receivers_cut": 0, "cut_missing": 0, "server_slow_cuts": 0}
+    assert burst_loss({**BURST, **r, "receiver_max_lag_s": 30.0}) == (0, "")
