@@ -16,13 +16,18 @@ from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.spec import Upstream
 from tests.conftest import DEV_TOKEN
 from tests.web.conftest import DemoServer
+from tests.web.pages import (
+    ENUM,
+    FAST,
+    SUP,
+    WAIT_MS,
+    message_item,
+    open_page,
+    send_from_page,
+    wait_state,
+)
 
 pytestmark = pytest.mark.browser
-
-ENUM = "enum.lga-01.001"
-SUP = "sup.lga-01"
-FAST = "poll=0.2,0.4,1,2&backoff=0.05,0.5"
-WAIT_MS = 10_000
 
 
 def sent_live(transport: str) -> str:
@@ -36,34 +41,10 @@ def sent_live(transport: str) -> str:
 async def open_demo(
     browser: Any, server: DemoServer, transport: str, login: str = ENUM, query: str = ""
 ) -> tuple[Any, list[str]]:
-    page = await browser.new_page(viewport={"width": 1200, "height": 820})
-    page.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{server.url}/demo?transport={transport}&{FAST}{query}")
-    await page.fill("#login", login)
-    await page.click("#login-btn")
-    await page.wait_for_selector("#chat-panel:not([hidden])")
-    return page, errors
-
-
-async def wait_state(page: Any, state: str) -> None:
-    await page.wait_for_selector(f'#status[data-state="{state}"]')
-
-
-async def message_item(page: Any, body: str) -> Any:
-    item = page.locator("#messages li", has_text=body)
-    await item.wait_for()
-    return item
-
-
-async def send_from_page(page: Any, to: str, body: str) -> str:
-    await page.select_option("#recipient", to)
-    await page.fill("#body", body)
-    await page.click("#send-btn")
-    result = page.locator("#send-result")
-    await result.filter(has_text=re.compile("^Sent via")).wait_for()
-    return str(await result.inner_text())
+    url = f"{server.url}/demo?transport={transport}&{FAST}{query}"
+    return await open_page(
+        browser, url, {"width": 1200, "height": 820}, "#chat-panel:not([hidden])", login
+    )
 
 
 @pytest.mark.parametrize("transport", registry.names())

@@ -5,51 +5,30 @@ message exactly once and in order."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
 from rtspike.transports import registry
 from tests.web.conftest import DemoServer
+from tests.web.pages import ENUM, FAST, SUP, message_item, open_page, send_from_page, wait_state
 
 pytestmark = pytest.mark.browser
 
-ENUM = "enum.lga-01.001"
-SUP = "sup.lga-01"
-FAST = "poll=0.2,0.4,1,2&backoff=0.05,0.5"
-WAIT_MS = 10_000
 LIVE_VIA = {"ws": "Sent via WebSocket.", "socketio": "Sent via Socket.IO.", "sse": "Sent via REST."}
 
 
 async def open_react(browser: Any, server: DemoServer, transport: str) -> tuple[Any, list[str]]:
-    page = await browser.new_page(viewport={"width": 1000, "height": 700})
-    page.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{server.url}/demo/react?transport={transport}&login={ENUM}&{FAST}")
-    await page.click("#login-btn")
-    await page.wait_for_selector("#chat-panel")
-    return page, errors
-
-
-async def wait_state(page: Any, state: str) -> None:
-    await page.wait_for_selector(f'#status[data-state="{state}"]')
+    url = f"{server.url}/demo/react?transport={transport}&login={ENUM}&{FAST}"
+    return await open_page(browser, url, {"width": 1000, "height": 700}, "#chat-panel")
 
 
 async def source_of(page: Any, body: str) -> str:
-    item = page.locator("#messages li", has_text=body)
-    await item.wait_for()
-    return str(await item.get_attribute("data-source"))
+    return str(await (await message_item(page, body)).get_attribute("data-source"))
 
 
 async def send(page: Any, to: str, body: str) -> str:
-    await page.fill("#recipient", to)
-    await page.fill("#body", body)
-    await page.click("#send-btn")
-    result = page.locator("#send-result")
-    await result.filter(has_text=re.compile("^Sent via")).wait_for()
-    return str(await result.inner_text())
+    return await send_from_page(page, to, body, pick=False)
 
 
 @pytest.mark.parametrize("transport", registry.names())
