@@ -4,6 +4,7 @@ this machine can run) delivers everything in both phases, and the ratio table is
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,13 @@ def test_node_baselines_need_node_and_the_lockfile_install() -> None:
     names = {p.name for p in peers.available()}
     assert {p.name for p in peers.declared() if not p.node} <= names
     assert peers.node_ready() == ({"node-ws", "node-socketio"} <= names)
+
+
+def test_the_generator_collector_is_paused_only_inside_the_open_loop() -> None:
+    from rtspike.scenarios.peers.worker import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failed phase")
+    assert gc.isenabled(), "a failed open loop left the generator's collector off"
