@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,13 @@ def run(
 
 
 def pytest_in_child(*args: str, extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return child("-m", "pytest", "-q", "-p", "no:cacheprovider", *args, extra=extra)
+
+
+def child(*args: str, extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """A Python child in the repository root with the fourth transport registered."""
     return subprocess.Popen(
-        cmd,
+        [sys.executable, *args],
         cwd=ROOT,
         env={**os.environ, **HOOK, **(extra or {})},
         stdout=subprocess.PIPE,
@@ -72,10 +77,38 @@ def summary(proc: subprocess.Popen[str], timeout: float = 400) -> tuple[int, dic
     return proc.returncode, counts
 
 
-def test_the_contract_suite_runs_against_it() -> None:
-    # the wire fuzzer is per protocol (tests/contract/test_fuzz.py): a newcomer needs its own,
-    # and that test says so by failing; everything else in the suite runs unchanged
-    code, counts = summary(pytest_in_child("tests/contract", "-k", f"{NAME} and not fuzz"))
+BROKEN = {"RTSPIKE_EXTRA_TRANSPORTS": "broken=tests.fourth.broken"}
+
+
+@pytest.fixture(scope="module")
+def bench_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fourth-bench")
+
+
+@pytest.fixture(scope="module")
+def children(bench_out: Path) -> Iterator[dict[str, subprocess.Popen[str]]]:
+    """The child runs of this module, all started at once (each mostly imports and waits on
+    its servers); each test reads its own."""
+    procs = {
+        "bench": child(
+            *("-m", "rtspike", "bench", "--profile", "tiny", "--transport", "ws", NAME),
+            *("--scenarios", "handshake", "bidirectional", "effort", "--out", str(bench_out)),
+        ),
+        # the wire fuzzer is per protocol (tests/contract/test_fuzz.py): a newcomer needs its
+        # own, and that test says so by failing; everything else in the suite runs unchanged
+        "contract": pytest_in_child("tests/contract", "-k", f"{NAME} and not fuzz"),
+        "facts": pytest_in_child("tests/reports/test_facts.py"),
+        "registry": pytest_in_child("tests/test_registry.py", extra=BROKEN),
+    }
+    yield procs
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_the_contract_suite_runs_against_it(children: dict[str, subprocess.Popen[str]]) -> None:
+    code, counts = summary(children["contract"])
     assert code == 0 and counts.get("failed", 0) == 0, counts
     assert counts.get("passed", 0) >= 20, counts
 
@@ -157,18 +190,21 @@ def test_the_web_build_and_the_demo_page_pick_it_up(tmp_path: Path) -> None:
     assert code == 0 and counts.get("passed") == 1, counts
 
 
-def test_the_completeness_checks_fail_for_a_transport_that_lacks_its_parts() -> None:
+def test_the_completeness_checks_fail_for_a_transport_that_lacks_its_parts(
+    children: dict[str, subprocess.Popen[str]],
+) -> None:
     """Facts, hand-off entry, decision-record option and consequences: missing for the copy, so
     the facts tests fail; Locust user and browser entries: missing for ``broken``, so the
     registry tests fail."""
-    code, counts = summary(pytest_in_child("tests/reports/test_facts.py"))
+    code, counts = summary(children["facts"])
     assert code != 0 and counts.get("failed", 0) == 4, counts
-    broken = {"RTSPIKE_EXTRA_TRANSPORTS": "broken=tests.fourth.broken"}
-    code, counts = summary(pytest_in_child("tests/test_registry.py", extra=broken))
+    code, counts = summary(children["registry"])
     assert code != 0 and counts.get("failed", 0) == 2, counts
 
 
-def test_the_report_scores_it_once_it_has_its_facts(tmp_path: Path) -> None:
+def test_the_report_scores_it_once_it_has_its_facts(
+    tmp_path: Path, children: dict[str, subprocess.Popen[str]], bench_out: Path
+) -> None:
 
     weights = tmp_path / "weights.toml"
     text = (ROOT / "reports" / "weights.toml").read_text()
@@ -181,15 +217,9 @@ def test_the_report_scores_it_once_it_has_its_facts(tmp_path: Path) -> None:
         for f in copies
     ]
     weights.write_text(text + "".join(restated))
-    out = tmp_path / "out"
-    run(
-        [
-            *("-m", "rtspike", "bench", "--profile", "tiny", "--transport", "ws", NAME),
-            *("--scenarios", "handshake", "bidirectional", "effort", "--out", str(out)),
-        ],
-        timeout=400,
-    )
-    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    output, _ = children["bench"].communicate(timeout=400)
+    assert children["bench"].returncode == 0, output[-3000:]
+    (folder,) = [p for p in bench_out.iterdir() if p.is_dir()]
     run(["-m", "rtspike", "report", str(folder), "--weights", str(weights)])
     html = (folder / "report.html").read_text()
     assert f"({NAME})" in html or f">{NAME}<" in html
