@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from rtspike.scenarios import peers
 from rtspike.transports import registry
 from rtspike.transports.clients.base import RealtimeClient
 from rtspike.transports.server.demo import WEB_DIR, entries, page_data
@@ -135,9 +136,25 @@ def test_baselines_live_in_their_transports_folder(spec: TransportSpec) -> None:
     for b in spec.baselines:
         assert b.entry.startswith("baselines/") and (folder / b.entry).is_file(), b.entry
         assert b.entry.endswith((".py", ".cjs")), b.entry
-        assert b.node == bool(b.npm) and set(b.npm) <= set(deps), b.name
-    if spec.tail_reference:
-        assert spec.tail_reference in registry.names() and spec.tail_reference != spec.name
+        npm = peers.npm_packages(folder / b.entry) if b.node else []
+        assert b.node == bool(npm) and set(npm) <= set(deps), b.name
+
+
+def test_tail_references_pair_two_registered_transports() -> None:
+    assert registry.TAIL_REFERENCES
+    for name, ref in registry.TAIL_REFERENCES.items():
+        assert {name, ref} <= set(registry.names()) and name != ref
+        assert registry.tail_reference(name) == ref
+
+
+def test_a_node_baselines_packages_are_read_from_its_requires(tmp_path: Path) -> None:
+    script = tmp_path / "b.cjs"
+    script.write_text(
+        'const http = require("node:http");\nconst { Server } = require("socket.io");\n'
+        "const x = require('@scope/pkg/sub');\nconst y = require(\"./local\");\n"
+        'const { WebSocketServer } = require("ws");\n'
+    )
+    assert peers.npm_packages(script) == ["@scope/pkg", "socket.io", "ws"]
 
 
 def test_baseline_names_are_unique_and_no_transports() -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "server",
     "spec",
     "specs",
+    "tail_reference",
 ]
 
 TRANSPORTS: dict[str, str] = {
@@ -40,6 +41,10 @@ TRANSPORTS: dict[str, str] = {
 EXTRA_ENV = "RTSPIKE_EXTRA_TRANSPORTS"
 DEMO_DEFAULT = "ws"
 """The transport the demo page opens with when the URL names none."""
+TAIL_REFERENCES: dict[str, str] = {"socketio": "ws"}
+"""Issue 16: a transport whose latency tail is held to another's rtspike server on the same run
+(Socket.IO's p99/p99.9 within 1.2x of the raw WebSocket's); ``bench peers`` reports the ratio
+when both are measured. A relation between two transports, so it lives here, not in either."""
 
 
 def _extra(raw: str) -> dict[str, str]:
@@ -95,6 +100,11 @@ def server(name: str) -> Mount:
 
 def client(name: str) -> type[RealtimeClient]:
     return spec(name).load_client()
+
+
+def tail_reference(name: str) -> str:
+    """The transport ``name``'s latency tail is held to (``""``: none)."""
+    return TAIL_REFERENCES.get(name, "")
 
 
 def rest_upstream() -> frozenset[str]:

@@ -102,8 +102,6 @@ class Baseline:
     """Path relative to the transport's folder: a ``.py`` module (run as ``python -m``) or a
     ``.cjs`` Node script. Either gets ``*args`` then the port to listen on."""
     args: tuple[str, ...] = ()
-    npm: tuple[str, ...] = ()
-    """npm packages a Node script requires from the web package's installed lockfile."""
     stock: bool = False
     """The library's obvious path (what a team gets); the ratio table marks it."""
 
@@ -168,9 +166,6 @@ class TransportSpec:
     """Third-party loggers too chatty for a benchmark run (quieted to WARNING)."""
     baselines: tuple[Baseline, ...] = field(default=())
     """The bare-library servers ``rtspike bench peers`` runs beside this transport."""
-    tail_reference: str = ""
-    """A registered transport whose rtspike server this one's latency tail is held to (issue
-    16's target); ``bench peers`` reports this transport / that one when both are measured."""
 
     def load_mount(self) -> Mount:
         mount: Mount = resolve(self.mount)

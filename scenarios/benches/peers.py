@@ -230,12 +230,12 @@ def add_figures(results: Results, target: Target, rounds: list[dict[str, float]]
 
 
 def pairs_for(ts: list[Target]) -> list[tuple[str, str]]:
-    """rtspike transport vs every baseline, plus each transport vs its spec's
-    ``tail_reference`` (the rtspike transport its tail is held to) when both are measured."""
+    """rtspike transport vs every baseline, plus each transport vs the one the registry holds
+    its tail to (``registry.tail_reference``) when both are measured."""
     own = [t.name for t in ts if t.peer is None]
     out = [(o, t.name) for o in own for t in ts if t.peer is not None]
     for o in own:
-        ref = registry.spec(o).tail_reference
+        ref = registry.tail_reference(o)
         if ref in own:
             out.append((o, ref))
     return out

@@ -9,6 +9,7 @@ transports/web, which ``scripts/build-web.sh`` does).
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,18 @@ from rtspike.transports.spec import Baseline
 
 HERE = Path(__file__).resolve().parent
 NODE_MODULES = HERE.parents[1] / "transports" / "web" / "node_modules"
+_REQUIRE = re.compile(r"""\brequire\(\s*["']([^"'./][^"']*)["']\s*\)""")
+
+
+def npm_packages(script: Path) -> list[str]:
+    """The npm packages a Node script requires (its ``require("...")`` calls, less ``node:``
+    builtins and relative paths): read from the script, so there is no second list to drift."""
+    found = set()
+    for spec in _REQUIRE.findall(script.read_text()):
+        if not spec.startswith("node:"):
+            parts = spec.split("/")
+            found.add("/".join(parts[:2] if spec.startswith("@") else parts[:1]))
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,13 @@ class Peer:
     def stock(self) -> bool:
         return self.baseline.stock
 
+    @property
+    def npm(self) -> list[str]:
+        """What a Node baseline needs from the web package's installed lockfile."""
+        if not self.node:
+            return []
+        return npm_packages(registry.folder(self.receiver) / self.baseline.entry)
+
     def command(self, port: int) -> list[str]:
         entry, args = self.baseline.entry, self.baseline.args
         if self.node:
@@ -61,7 +81,7 @@ def declared() -> list[Peer]:
 
 def node_ready() -> bool:
     """node on PATH and every npm package a Node baseline requires installed."""
-    wanted = {pkg for p in declared() for pkg in p.baseline.npm}
+    wanted = {pkg for p in declared() for pkg in p.npm}
     return shutil.which("node") is not None and all(
         (NODE_MODULES / pkg / "package.json").exists() for pkg in wanted
     )

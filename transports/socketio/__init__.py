@@ -65,11 +65,8 @@ SPEC = TransportSpec(
             "node-socketio",
             "Node socket.io io.to(room).emit",
             "baselines/node_socketio.cjs",
-            npm=("socket.io", "ws"),  # ws carries the control socket beside socket.io
         ),
     ),
-    # issue 16: Socket.IO's p99/p99.9 within 1.2x of rtspike's raw WebSocket on the same run
-    tail_reference="ws",
     capabilities=Capabilities(
         unidirectional=False,
         binary=True,

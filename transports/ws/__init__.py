@@ -57,9 +57,7 @@ SPEC = TransportSpec(
             ("raw",),
         ),
         Baseline("websockets", "websockets.broadcast", "baselines/websockets_broadcast.py"),
-        Baseline(
-            "node-ws", "Node ws, client.send per member", "baselines/node_ws.cjs", npm=("ws",)
-        ),
+        Baseline("node-ws", "Node ws, client.send per member", "baselines/node_ws.cjs"),
     ),
     capabilities=Capabilities(
         unidirectional=False,

@@ -1,5 +1,5 @@
 // Baseline: Node socket.io server, `io.to(room).emit(...)` (the socket.io docs' room
-// broadcast). The control socket rides on a `ws` server beside it (engine.io leaves other
+// broadcast). The control socket rides on a WebSocketServer beside it (engine.io leaves other
 // upgrade paths alone with destroyUpgrade: false). Same wire as python_socketio.py beside it.
 // Run: NODE_PATH=transports/web/node_modules node transports/socketio/baselines/node_socketio.cjs <port>
 "use strict";
