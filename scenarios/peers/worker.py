@@ -308,7 +308,7 @@ def collector_paused() -> Iterator[None]:
     A generator that stalls measures itself, not the server: with the collector on, its full
     collections (~60 ms each, every ~6 s as the phase's accounting grows) held back every
     delivery and send around them, and they set the p99 of whichever target they fell on
-    (measured: the slowest 1% of rtspike ws deliveries all sat next to one). The burst's
+    (measured: the slowest 1% of rtspike WebSocket deliveries all sat next to one). The burst's
     accounting is collected and the rest frozen first, so the pause starts from a clean heap.
     """
     gc.collect()
