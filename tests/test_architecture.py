@@ -7,9 +7,11 @@ Imports are read from the source (``import`` statements and dotted module string
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -173,4 +175,99 @@ def test_the_rule_detects_a_violation(tmp_path: Path) -> None:
         "pkg/m.py imports rtspike.transports.sse.client",
         "pkg/m.py imports rtspike.transports.ws.server",
         "pkg/m.py imports rtspike.transports.ws.server.mount",
+    ]
+
+
+# Where a transport's registry key may appear outside its own folder: the registry, the facts
+# tables, tests, docs, and the dependency manifests (package names such as ``ws``).
+NAMES_ALLOWED = (
+    "transports/registry.py",
+    "reports/*.toml",
+    "tests/*",
+    "README.md",
+    "docs/*",
+    "pyproject.toml",
+    "uv.lock",
+    "transports/web/package*.json",
+)
+
+
+def _key(names: Iterable[str]) -> re.Pattern[str]:
+    """A key as an identifier or string, not inside ``python-socketio``, ``httpx_sse``, a path
+    segment or ``ws://``."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w./-])({alternatives})(?![\w/-]|://)")
+
+
+# An npm package is named by its module specifier (``require("ws")``, ``from "ws"``), not a key.
+_SPECIFIER = re.compile(r"""\brequire\(\s*(["'])[^"']*\1\s*\)|\b(?:from|import)\s+(["'])[^"']*\2""")
+
+
+def own_folders() -> dict[str, str]:
+    """Each registered transport's folder in the tree (``transports/ws/``); one registered from
+    outside the tree owns nothing here."""
+    found = {name: registry.folder(name) for name in registry.names()}
+    return {
+        name: f"{path.relative_to(ROOT).as_posix()}/" if path.is_relative_to(ROOT) else "\0"
+        for name, path in found.items()
+    }
+
+
+def tracked_files(root: Path = ROOT) -> list[str]:
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True)
+    return [p for p in out.stdout.decode().split("\0") if p]
+
+
+def name_offenders(
+    paths: Iterable[str], folders: Mapping[str, str], root: Path = ROOT
+) -> list[str]:
+    """Every path, and every line, outside the allowed places that names a transport other than
+    the one whose folder it is in."""
+    found = []
+    for path in paths:
+        if any(fnmatch.fnmatch(path, pattern) for pattern in NAMES_ALLOWED):
+            continue
+        others = [n for n, folder in folders.items() if not path.startswith(folder)]
+        if not others:
+            continue
+        key = _key(others)
+        if set(re.split(r"[/._-]", path)) & set(others):
+            found.append(f"{path} (its name)")
+        file = root / path
+        if file.is_symlink() or not file.is_file():
+            continue
+        try:
+            text = file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if key.search(_SPECIFIER.sub("", line)):
+                found.append(f"{path}:{number}: {line.strip()[:100]}")
+    return found
+
+
+def test_transport_names_appear_only_in_their_folders_and_the_registry() -> None:
+    """Adding a transport stays one folder and one registry line: nothing else in the tree
+    names a transport by its key (issue 10)."""
+    assert name_offenders(tracked_files(), own_folders()) == []
+
+
+def test_the_name_rule_detects_a_violation(tmp_path: Path) -> None:
+    files = {
+        "scenarios/pick.py": 'DEFAULT = "ws"\nNOTE = "python-socketio, httpx_sse, ws://h, SSE"\n',
+        "transports/web/src/clients/ws.js": "export const x = 1;\n",
+        "transports/sse/client.py": "# unlike ws, the stream is one way\n# sse is ours\n",
+        "transports/ws/server.py": 'NAME = "ws"\n',
+        "transports/socketio/baselines/b.cjs": 'const { S } = require("ws");\nimport x from "ws";',
+        "tests/test_x.py": 'T = "socketio"\n',
+        "reports/adr.toml": 'transport = "sse"\n',
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    folders = {n: f"transports/{n}/" for n in ("socketio", "sse", "ws")}
+    assert name_offenders(files, folders, tmp_path) == [
+        'scenarios/pick.py:1: DEFAULT = "ws"',
+        "transports/web/src/clients/ws.js (its name)",
+        "transports/sse/client.py:1: # unlike ws, the stream is one way",
     ]
