@@ -103,16 +103,22 @@ def new_session(limit: int = 0) -> aiohttp.ClientSession:
 
 
 async def login(session: aiohttp.ClientSession, base_url: str, name: str) -> dict[str, Any]:
-    """POST /auth/login for a seed user; returns the token pair (with ``user``)."""
-    for attempt in range(5):
-        async with session.post(
-            f"{base_url}/api/v1/auth/login", json={"login": name, "password": DEV_PASSWORD}
-        ) as r:
-            if r.status == 200:
-                pair: dict[str, Any] = await r.json()
-                return pair
-            if r.status < 500 and r.status != 429:
-                raise RefusedError(f"login {name}: {r.status} {await r.text()}")
+    """POST /auth/login for a seed user; returns the token pair (with ``user``). A 5xx, a 429
+    or a dropped connection (a busy or just-restarted server may drop a request) is retried."""
+    attempts = 5
+    for attempt in range(attempts):
+        try:
+            async with session.post(
+                f"{base_url}/api/v1/auth/login", json={"login": name, "password": DEV_PASSWORD}
+            ) as r:
+                if r.status == 200:
+                    pair: dict[str, Any] = await r.json()
+                    return pair
+                if r.status < 500 and r.status != 429:
+                    raise RefusedError(f"login {name}: {r.status} {await r.text()}")
+        except aiohttp.ClientConnectionError:
+            if attempt == attempts - 1:
+                raise
         await asyncio.sleep(0.2 * (attempt + 1))
     raise RefusedError(f"login {name} failed repeatedly")
 
