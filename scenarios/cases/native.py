@@ -64,6 +64,15 @@ class Client:
         self.log = ClientLog.from_page(self.variant, data)
         self.log.fault_ms, self.log.end_ms = fault, end
 
+    async def next_probe_ms(self) -> float | None:
+        """When our client, polling in degraded mode, next probes the transport (Date.now()
+        ms, the schedule it announced); None when it is not degraded or not ours."""
+        if self.variant != OURS:
+            return None
+        expr = "(c => c && c.state === 'degraded' ? c.info.nextPollAt : null)(window.P.client)"
+        at = await self.page.evaluate(expr)
+        return float(at) if at is not None else None
+
 
 def _now_ms() -> float:
     return time.time() * 1000
@@ -181,10 +190,16 @@ async def _drain(
     clients: list[Client], acked_at: dict[str, float], offset_ms: float, p: dict[str, Any]
 ) -> None:
     """Our client, and native ones that are live again, get every acknowledged message before
-    anything is counted lost (a positive barrier: it returns as soon as they have)."""
+    anything is counted lost (a positive barrier: it returns as soon as they have).
+
+    Our client, degraded when the restart outlasted its retries (a loaded box may take 20 s to
+    boot a server), probes again on its own poll schedule: the drain runs from that announced
+    probe, read once here, so the wait stays bounded by the schedule's last step."""
     acked_ms = {cid: t * 1000 + offset_ms for cid, t in acked_at.items()}
     acked = set(acked_ms)
-    deadline = time.monotonic() + p["drain_s"]
+    probes = [t for t in await asyncio.gather(*(c.next_probe_ms() for c in clients)) if t]
+    wait_s = max([0.0, *((t - _now_ms()) / 1000 for t in probes)])
+    deadline = time.monotonic() + wait_s + p["drain_s"]
     while time.monotonic() < deadline:
         await asyncio.gather(*(c.refresh() for c in clients))
         waiting = [
