@@ -13,7 +13,7 @@ from rtspike.transports.core.envelope import MessageSend
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import MESSAGING_ROLES, Principal, Role, UserInfo
-from rtspike.transports.core.users import UserDirectory
+from rtspike.transports.core.users import UserDirectory, unknown_user
 
 __all__ = [
     "LgaTeamResolver",
@@ -85,11 +85,7 @@ class Policy:
     def _user(self, p: Principal) -> UserInfo:
         user = self._users.get(p.user_id)
         if user is None:
-            raise AppError(
-                ErrorCode.AUTH_REQUIRED,
-                "A valid access token is required",
-                details={"reason": "unknown user"},
-            )
+            raise unknown_user()
         return user
 
     def check_connect(self, p: Principal) -> None:

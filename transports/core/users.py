@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.ids import stable_id
 from rtspike.transports.core.principal import Role, UserInfo
 
@@ -27,6 +28,16 @@ _OTHER_ROLES = (
     Role.GOVERNMENT_OFFICIAL,
     Role.PUBLIC_USER,
 )
+
+
+def unknown_user() -> AppError:
+    """A token naming a user the directory no longer holds: refused like a missing token, so a
+    deleted account learns nothing more than an anonymous caller."""
+    return AppError(
+        ErrorCode.AUTH_REQUIRED,
+        "A valid access token is required",
+        details={"reason": "unknown user"},
+    )
 
 
 class PasswordHasher(Protocol):

@@ -16,7 +16,7 @@ from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.principal import Principal
 from rtspike.transports.core.settings import Settings
 from rtspike.transports.core.store.base import Session, Store, TokenKey
-from rtspike.transports.core.users import UserDirectory
+from rtspike.transports.core.users import UserDirectory, unknown_user
 
 __all__ = ["SessionEnder", "Verifier", "session_expired"]
 
@@ -95,11 +95,7 @@ class Verifier:
     def _claims_refusal(self, principal: Principal, now: float) -> AppError | None:
         user = self._users.get(principal.user_id)
         if user is None:
-            return AppError(
-                ErrorCode.AUTH_REQUIRED,
-                "A valid access token is required",
-                details={"reason": "unknown user"},
-            )
+            return unknown_user()
         if user.role != principal.role or user.lga_id != principal.lga_id:
             return AppError(
                 ErrorCode.TOKEN_REVOKED,
