@@ -2,8 +2,8 @@
 
 Every append (idempotency check, next seq, insert, head update) is one short transaction on
 the loop thread (see ``SqliteWorker``: tens of microseconds, cheaper than a thread hop, and
-checkpoints run on the reader thread). Reads go to the reader thread and never wait for a
-commit (WAL).
+checkpoints run on the reader thread). Catch-up pages are read on the reader thread and never
+wait for a commit (WAL); a stream's head is a lookup by key, inline.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class SqliteLog(MessageLog):
         await self._worker.close()
 
     async def ping(self) -> None:
-        await self._worker_ready.read(lambda conn: conn.execute("SELECT 1").fetchone())
+        await self._worker_ready.lookup(lambda conn: conn.execute("SELECT 1").fetchone())
 
     async def epoch(self) -> str:
         return self._epoch
@@ -173,7 +173,7 @@ class SqliteLog(MessageLog):
         return await self._worker_ready.read(job)
 
     async def head(self, stream: str) -> int:
-        row = await self._worker_ready.read(
+        row = await self._worker_ready.lookup(
             lambda conn: conn.execute(
                 "SELECT head FROM streams WHERE stream = ?", (stream,)
             ).fetchone()

@@ -1,9 +1,10 @@
 """SQLite store: the single-process default, so that a restart keeps sessions valid and
 logged-out tokens refused.
 
-All writes go through the worker's single writer thread, which serialises them (and BEGIN
-IMMEDIATE serialises them against other processes on the same file); that is why the
-check-then-mark of ``use_refresh`` and ``take_ticket`` needs no extra locking. Expired rows are
+Every statement is a lookup or a change by key, run on the loop thread by the worker's one
+connection, so writes never interleave (and BEGIN IMMEDIATE serialises them against other
+processes on the same file); that is why the check-then-mark of ``use_refresh`` and
+``take_ticket`` needs no extra locking. Expired rows are
 ignored by every read and deleted now and then by a write that knows the caller's clock.
 """
 
@@ -68,7 +69,7 @@ class SqliteStore(Store):
     async def ping(self) -> None:
         if not self._started:
             raise RuntimeError("sqlite store is not started")
-        await self._worker.read(lambda c: c.execute("SELECT 1").fetchone())
+        await self._worker.lookup(lambda c: c.execute("SELECT 1").fetchone())
 
     async def blacklist(self, jti: str, expires_at: float) -> None:
         await self._worker.write(
@@ -80,7 +81,7 @@ class SqliteStore(Store):
         )
 
     async def is_blacklisted(self, jti: str, now: float) -> bool:
-        row = await self._worker.read(
+        row = await self._worker.lookup(
             lambda c: c.execute(
                 "SELECT 1 FROM store_blacklist WHERE jti = ? AND expires_at > ?", (jti, now)
             ).fetchone()
@@ -97,7 +98,7 @@ class SqliteStore(Store):
         )
 
     async def revoked_before(self, user_id: str) -> float:
-        row = await self._worker.read(
+        row = await self._worker.lookup(
             lambda c: c.execute(
                 "SELECT before_ts FROM store_revoked WHERE user_id = ?", (user_id,)
             ).fetchone()
@@ -146,7 +147,7 @@ class SqliteStore(Store):
                 for k in keys
             ]
 
-        return await self._worker.read(run)
+        return await self._worker.lookup(run)
 
     async def create_session(self, session: Session) -> None:
         await self._worker.write(
@@ -158,7 +159,7 @@ class SqliteStore(Store):
         )
 
     async def get_session(self, session_id: str) -> Session | None:
-        row = await self._worker.read(
+        row = await self._worker.lookup(
             lambda c: c.execute(
                 "SELECT id, user_id, created_at, last_seen FROM store_sessions WHERE id = ?",
                 (session_id,),
