@@ -31,11 +31,9 @@ from rtspike.scenarios.orchestrate import Orchestrator
 from rtspike.scenarios.processes import spawn_kwargs
 from rtspike.transports import registry
 from rtspike.transports.core.logging import configure_logging
-from rtspike.transports.core.settings import Settings
 
 BODY = "x" * 100
 DISCONNECTS = "rtspike_server_disconnects_total{"
-LAG_TICK_S = 0.05
 
 
 async def receive(
@@ -80,18 +78,6 @@ async def receive(
     await asyncio.gather(*(connect(r, name) for r, name in zip(receivers, names, strict=True)))
     me = psutil.Process()
     cpu0 = sum(me.cpu_times()[:2])
-    max_lag = 0.0
-
-    async def watch_lag() -> None:
-        """The longest our event loop went without running: while it does not run, no
-        receiver reads, and a server may cut a stalled reader."""
-        nonlocal max_lag
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(LAG_TICK_S)
-            max_lag = max(max_lag, time.monotonic() - before - LAG_TICK_S)
-
-    lag_task = asyncio.get_running_loop().create_task(watch_lag())
     ready.write_text("ready")  # noqa: ASYNC240 - a few bytes, once
 
     def short_and_closed() -> list[int]:
@@ -108,7 +94,6 @@ async def receive(
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(settled(), timeout=300)
     cpu = sum(me.cpu_times()[:2]) - cpu0
-    lag_task.cancel()
     cut = short_and_closed()
     await asyncio.gather(*(r.close() for r in receivers), return_exceptions=True)
     await session.close()
@@ -117,7 +102,6 @@ async def receive(
         "duplicated": total - len(seen),
         "last": last,
         "cpu_s": cpu,
-        "max_lag_s": max_lag,
         "cut": [{"close_code": receivers[i].close_code, "missing": share - counts[i]} for i in cut],
     }
 
@@ -238,12 +222,6 @@ async def measure(
             "receivers_cut": len(res["cut"]),
             "cut_missing": sum(c["missing"] for c in res["cut"]),
             "server_slow_cuts": server_cuts,
-            "receiver_max_lag_s": res["max_lag_s"],
-            "stall_timeout_s": float(
-                (settings or {}).get(
-                    "stall_timeout_s", Settings.model_fields["stall_timeout_s"].default
-                )
-            ),
         }
     finally:
         if own:

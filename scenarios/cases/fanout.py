@@ -181,23 +181,19 @@ async def _throughput(
 def burst_loss(r: dict[str, Any]) -> tuple[int, str]:
     """The burst's missing deliveries, and why they do not count as a transport's loss (empty
     when they do). On a small shared machine the receiver process can starve: the server then
-    cuts its stalled connections (bounded buffers, by design: SSE after ``stall_timeout_s``
-    without progress), and what those missed stays in the log for their next connection; the
-    lean receivers do not reconnect. When every missing delivery belongs to a receiver closed
-    before its share arrived, and either the server counted that many slow-consumer cuts or
-    the receivers' event loop stood still for half the stall timeout or more (the kernel's
-    socket buffers hide part of a reader's progress from the server), the figure says
-    "receiver overloaded" (the gate shows not measured) instead of a loss."""
+    cuts its stalled connections (bounded buffers, by design: at the queue bound, or after
+    ``stall_timeout_s`` without progress), and what those missed stays in the log for their
+    next connection; the lean receivers do not reconnect. When every missing delivery belongs
+    to a receiver closed before its share arrived, and the server counted at least that many
+    slow-consumer cuts (every transport counts them, in ``rtspike_server_disconnects_total``),
+    the figure says "receiver overloaded" (the gate shows not measured) instead of a loss."""
     lost = int(r["expected"] - r["delivered"])
     cuts, server_cuts = int(r["receivers_cut"]), r.get("server_slow_cuts")
-    lag, stall = float(r.get("receiver_max_lag_s", 0.0)), float(r.get("stall_timeout_s", 0.0))
     counted = server_cuts is not None and server_cuts >= cuts
-    starved = stall > 0 and lag >= stall / 2
-    if lost == 0 or lost != r["cut_missing"] or not (counted or starved):
+    if lost == 0 or lost != r["cut_missing"] or not counted:
         return lost, ""
     return lost, (
         f"receiver overloaded: {cuts} receiver(s) closed by the server before their share "
-        f"arrived ({server_cuts} counted as slow consumers; the receivers' loop stood still "
-        f"up to {lag:.1f} s, the stall timeout is {stall:g} s); their {lost} missing "
-        "deliveries stay in the log for a reconnect, so this is no transport loss"
+        f"arrived, {server_cuts} counted as slow consumers; their {lost} missing deliveries "
+        "stay in the log for a reconnect, so this is no transport loss"
     )

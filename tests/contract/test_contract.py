@@ -283,6 +283,31 @@ async def test_slow_consumer_cut_off_fast_one_keeps_up(transport: str, tmp_path:
         assert [e.seq for e in again.received] == list(range(1, total + 1))
 
 
+async def test_a_stalled_reader_is_cut_and_counted(transport: str, tmp_path: Path) -> None:
+    """However the transport notices a reader that stopped reading (its queue bound, or a
+    stall timeout on a socket that takes nothing, SSE's), the cut is counted: dashboards and
+    the fan-out scenario read this counter. The queue bound is set well above what the socket
+    buffers hold, so a stall timeout, where a transport has one, fires first."""
+    # keep-alives far apart: a client that cannot read its pongs gives up on its own
+    settings = contract_settings(tmp_path, queue_bound=200, stall_timeout_s=0.5, keepalive_s=60)
+    async with running(transport, settings) as harness:
+        node = harness.nodes[0]
+        slow = await harness.connect(EN1)
+        sup = await harness.connect(SUP1)
+        slow.client.pause_reading()
+        body, sent = "x" * 3900, 0
+        deadline = time.monotonic() + 30
+        while node.hub.connection_count > 1 and time.monotonic() < deadline:
+            await sup.client.send(msg(f"{sent}-{body}", n=sent))
+            sent += 1
+            await asyncio.sleep(0.005)
+        assert node.hub.connection_count == 1, f"the stalled reader was not cut ({sent} sent)"
+        metrics = (await harness.rest("GET", "/metrics")).text
+        labels = f'reason="slow_consumer",transport="{transport}"'
+        counted = f"rtspike_server_disconnects_total{{{labels}}} 1.0"
+        assert counted in metrics, "the cut was not counted as a slow consumer"
+
+
 @pytest.mark.redis
 async def test_cross_node_delivery_through_redis(
     transport: str, tmp_path: Path, redis_url: str, redis_prefix: str

@@ -31,22 +31,12 @@ async def test_bursts_cost_each_burst_apart(tmp_path: Path) -> None:
     assert len(each) == 2 and all(us > 0 for us in each)
 
 
-BURST = {"expected": 1000, "receiver_cpu_pct": 99.0, "stall_timeout_s": 10.0}
+BURST = {"expected": 1000, "receiver_cpu_pct": 99.0}
 CUT = {"delivered": 700, "receivers_cut": 3, "cut_missing": 300}
 
 
-@pytest.mark.parametrize(
-    "evidence",
-    [
-        {"server_slow_cuts": 3, "receiver_max_lag_s": 0.1},
-        {"server_slow_cuts": 0, "receiver_max_lag_s": 6.0},
-    ],
-    ids=["server-counted", "receiver-starved"],
-)
-def test_a_burst_short_only_on_receivers_the_server_cut_is_receiver_overload(
-    evidence: dict[str, float],
-) -> None:
-    lost, why = burst_loss({**BURST, **CUT, **evidence})
+def test_a_burst_short_only_on_receivers_the_server_cut_is_receiver_overload() -> None:
+    lost, why = burst_loss({**BURST, **CUT, "server_slow_cuts": 3})
     assert lost == 300 and why.startswith("receiver overloaded")
 
 
@@ -54,12 +44,12 @@ def test_a_burst_short_only_on_receivers_the_server_cut_is_receiver_overload(
     "r",
     [
         # a delivery missing on a receiver that stayed connected
-        {**CUT, "delivered": 699, "server_slow_cuts": 3, "receiver_max_lag_s": 6.0},
-        # closed early while the receivers kept up, and not counted as slow consumers
-        {**CUT, "server_slow_cuts": 2, "receiver_max_lag_s": 0.2},
-        {**CUT, "server_slow_cuts": None, "receiver_max_lag_s": 0.2},
+        {**CUT, "delivered": 699, "server_slow_cuts": 3},
+        # closed early, and not all counted as slow consumers
+        {**CUT, "server_slow_cuts": 2},
+        {**CUT, "server_slow_cuts": None},
     ],
-    ids=["open-receiver", "receivers-kept-up", "unknown-count"],
+    ids=["open-receiver", "not-counted", "unknown-count"],
 )
 def test_any_other_missing_delivery_is_a_loss(r: dict[str, object]) -> None:
     lost, why = burst_loss({**BURST, **r})
@@ -68,4 +58,4 @@ def test_any_other_missing_delivery_is_a_loss(r: dict[str, object]) -> None:
 
 def test_a_complete_burst_is_no_loss() -> None:
     r = {"delivered": 1000, "receivers_cut": 0, "cut_missing": 0, "server_slow_cuts": 0}
-    assert burst_loss({**BURST, **r, "receiver_max_lag_s": 30.0}) == (0, "")
+    assert burst_loss({**BURST, **r}) == (0, "")

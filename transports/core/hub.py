@@ -289,6 +289,11 @@ class Hub:
     def detach(self, conn: LiveConnection, code: int | None = None, reason: str = "") -> None:
         self.live.detach(conn, code, reason)
 
+    def cut_slow_consumer(self, conn: LiveConnection) -> None:
+        """For an adapter whose write path detects a stalled peer itself (a stall timeout):
+        the cut is then ended, logged and counted as every other slow-consumer cut."""
+        self.live.cut_slow_consumer(conn)
+
     def disconnect_all(self, why: AppError) -> int:
         """End every live connection (fault injection, maintenance); returns how many. Each
         client is told ``why`` (its code and close code) before its connection ends."""

@@ -151,6 +151,13 @@ class LiveRegistry:
             self._end(att, why)
         return len(atts)
 
+    def cut_slow_consumer(self, conn: LiveConnection) -> None:
+        """An adapter found ``conn``'s socket taking nothing for ``stall_timeout_s``: ended,
+        logged and counted like a connection over its queue bound, whichever noticed first."""
+        att = self._by_conn.get(id(conn))
+        if att is not None and not att.closed:
+            self._overflow(att)
+
     def deliver(self, event: MessageEvent) -> None:
         """A publication from the bus: hand it to the stream's feed, if anyone listens here."""
         feed = self._feeds.get(event.stream)

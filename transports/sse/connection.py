@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -64,7 +65,11 @@ class SseConnection:
         queue_bound: int,
         keepalive_s: float,
         stall_timeout_s: float = 10.0,
+        on_stall: Callable[[SseConnection], None] | None = None,
     ) -> None:
+        """``on_stall`` hears of a peer that took nothing for ``stall_timeout_s`` (the hub's
+        ``cut_slow_consumer``, which ends and counts it like any slow-consumer cut); the stream
+        closes itself as well, in case the hub no longer holds it."""
         self.principal = principal
         self.cursor = Cursor()
         self.state = StreamState.OPEN
@@ -75,6 +80,7 @@ class SseConnection:
         self._keepalive_s = keepalive_s
         self._pushed = 0
         self._waiter: asyncio.Future[None] | None = None
+        self._on_stall = on_stall
         self._out = Outbox(
             sock,
             protocol,
@@ -137,6 +143,8 @@ class SseConnection:
             waiter.set_result(None)
 
     def _stalled(self) -> None:
+        if self._on_stall is not None:
+            self._on_stall(self)
         self.close(AppError(ErrorCode.SLOW_CONSUMER, "Not reading; reconnect and catch up."))
 
     def _lost(self) -> None:

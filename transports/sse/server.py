@@ -132,6 +132,7 @@ async def _stream(
         hub.settings.queue_bound,
         hub.settings.keepalive_s,
         hub.settings.stall_timeout_s,
+        hub.cut_slow_consumer,
     )
     live = request.app[CONNECTIONS_KEY]
     live.add(conn)
