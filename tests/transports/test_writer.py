@@ -1,4 +1,4 @@
-"""The one adapter write path (``server/writer.py``), without a network."""
+"""The one adapter write path (``server/outbox.py``, ``server/framing.py``), without a network."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import struct
 
 import pytest
 
-from rtspike.transports.server.writer import EventCache, Flusher, Outbox, chunk, ws_frame
+from rtspike.transports.server.framing import EventCache, chunk, ws_frame
+from rtspike.transports.server.outbox import Flusher, Outbox
 from tests.factories import make_event
 from tests.transports.fakes import FakeRequest
 

@@ -23,7 +23,7 @@ from engineio import packet as eio_packet
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.server.writer import EventCache
+from rtspike.transports.server.framing import EventCache
 from rtspike.transports.socketio.engine import DirectWriter, frame, writer_of
 
 TRANSPORT = "socketio"

@@ -5,7 +5,7 @@ Engine.IO's own writer is a task per socket that wakes once per queued packet (`
 WebSocket session this module takes the socket over: the aiohttp driver's WebSocket class is
 wrapped (per server, never globally), Engine.IO's writer hands its packets to ``send`` here, and
 hub pushes call ``push`` with a pre-built frame shared by every connection. Both go through the
-session's ``Outbox`` (``server/writer.py``, the write path every adapter shares), so order is
+session's ``Outbox`` (``server/outbox.py``, the write path every adapter shares), so order is
 the order of calls and the bound is ``queue_bound`` frames.
 
 Pushes made before the Socket.IO CONNECT packet has gone out wait in ``early``, so a client never
@@ -21,7 +21,8 @@ from typing import Any
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
 from rtspike.transports.core.errors import CloseCode
-from rtspike.transports.server.writer import WS_BINARY, WS_TEXT, Flusher, Outbox, ws_frame
+from rtspike.transports.server.framing import WS_BINARY, WS_TEXT, ws_frame
+from rtspike.transports.server.outbox import Flusher, Outbox
 
 WRITER_ATTR = "rtspike_writer"
 ON_ERROR_ATTR = "rtspike_on_error"

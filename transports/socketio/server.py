@@ -27,7 +27,7 @@ from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode, valid
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.server.http import internal_error_fields
-from rtspike.transports.server.writer import Flusher
+from rtspike.transports.server.outbox import Flusher
 from rtspike.transports.socketio import engine
 from rtspike.transports.socketio.connection import TRANSPORT, SioConnection, packet_cache
 from rtspike.transports.socketio.guard import GuardedServer, SafeJson

@@ -1,5 +1,5 @@
 """One SSE stream as the hub sees it: a ``LiveConnection`` whose deliveries go through the
-shared write path (``server/writer.py``) without a task or an await per delivery.
+shared write path (``server/outbox.py``) without a task or an await per delivery.
 
 Why not ``StreamResponse.write``: it is a coroutine, so using it per event would cost a task
 per delivery. After the first write (which sends the headers) the body is plain HTTP/1.1 chunked
@@ -19,7 +19,8 @@ from rtspike.transports.core.cursor import Cursor, CursorEncoder
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, CloseCode, ErrorCode
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.server.writer import EventCache, Flusher, Outbox, chunk
+from rtspike.transports.server.framing import EventCache, chunk
+from rtspike.transports.server.outbox import Flusher, Outbox
 
 TRANSPORT = "sse"
 KEEPALIVE = b": ka\n\n"

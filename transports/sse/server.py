@@ -24,8 +24,9 @@ from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
+from rtspike.transports.server.framing import EventCache
 from rtspike.transports.server.http import HUB_KEY, PREPARED_KEY, bearer, internal_error_fields
-from rtspike.transports.server.writer import EventCache, Flusher
+from rtspike.transports.server.outbox import Flusher
 from rtspike.transports.sse.connection import TRANSPORT, SseConnection, error_frame, wire_cache
 from rtspike.transports.sse.settings import SseSettings, load_sse_settings
 

@@ -1,5 +1,5 @@
 """One authenticated WebSocket as the hub sees it: its deliveries and replies go through the
-shared write path (``server/writer.py``): a push appends a pre-built frame to the connection's
+shared write path (``server/outbox.py``): a push appends a pre-built frame to the connection's
 ``Outbox``, every outbox touched during one loop iteration is written once at its end, and a
 socket whose peer stopped reading is drained by one task as the peer reads. The outbox is what
 ``queue_bound`` limits; a peer that lets it fill is a slow consumer that the hub cuts off.
@@ -16,7 +16,8 @@ from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, CloseCode
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.server.writer import EventCache, Flusher, Outbox
+from rtspike.transports.server.framing import EventCache
+from rtspike.transports.server.outbox import Flusher, Outbox
 from rtspike.transports.ws.frames import close_frame
 
 log = get_logger("rtspike.ws")

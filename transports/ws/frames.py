@@ -12,7 +12,7 @@ from typing import Any
 
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError
-from rtspike.transports.server.writer import WS_TEXT, EventCache, ws_frame
+from rtspike.transports.server.framing import WS_TEXT, EventCache, ws_frame
 
 _MESSAGE_PREFIX = b'{"type":"message","message":'
 _MESSAGE_SUFFIX = b"}"

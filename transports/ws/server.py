@@ -27,7 +27,7 @@ from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
 from rtspike.transports.server.http import PREPARED_KEY, internal_error_fields
-from rtspike.transports.server.writer import Flusher
+from rtspike.transports.server.outbox import Flusher
 from rtspike.transports.ws.connection import CLOSE_GRACE_S, WsConnection
 from rtspike.transports.ws.frames import ack_frame, close_text, encode, error_frame, frame_cache
 from rtspike.transports.ws.pipeline import ReplyPipeline

@@ -12,7 +12,7 @@ import socketio
 from structlog.testing import capture_logs
 
 from rtspike.transports.core.errors import AppError, ErrorCode
-from rtspike.transports.server.writer import SEND_BUFFER_BYTES
+from rtspike.transports.server.outbox import SEND_BUFFER_BYTES
 from rtspike.transports.socketio import engine
 from rtspike.transports.socketio.connection import SioConnection, packet_cache
 from rtspike.transports.socketio.server import SIO_KEY

@@ -9,7 +9,7 @@ from rtspike.transports.core.cursor import Cursor, CursorEncoder
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.principal import Principal, Role
-from rtspike.transports.server.writer import Flusher
+from rtspike.transports.server.outbox import Flusher
 from rtspike.transports.sse.connection import SseConnection, wire_cache
 from tests.factories import make_event
 from tests.transports.fakes import FakeRequest, FakeTransport

@@ -12,7 +12,7 @@ from websockets.streams import StreamReader
 from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.principal import Principal, Role
-from rtspike.transports.server.writer import Flusher
+from rtspike.transports.server.outbox import Flusher
 from rtspike.transports.ws.connection import WsConnection
 from rtspike.transports.ws.frames import ack_frame, frame_cache, text_frame
 from tests.factories import make_event

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from rtspike.scenarios.peers.aiohttp_app import App, Broadcast, Member, Rooms, main, with_control
-from rtspike.transports.server.writer import ws_frame
+from rtspike.transports.server.framing import ws_frame
 from rtspike.transports.ws.baselines import PATH, READY, message_text
 
 

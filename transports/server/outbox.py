@@ -1,11 +1,9 @@
 """The one write path of the adapters: how a delivery gets from the hub into a socket.
 
 A fan-out hands one event to thousands of connections in a row, inside the hub's loop, so a
-push may not await, spawn a task or make a syscall. Every adapter therefore does the same four
-things, and they live here once:
+push may not await, spawn a task or make a syscall. Every adapter therefore writes through
+these, once (what it writes, built once per event, comes from ``framing.py``):
 
-- ``EventCache``: the event's bytes on the wire are built once and shared by every connection
-  (one slot for the event being fanned out, optionally a small map for catch-up replays);
 - ``Outbox``: a connection's ordered, bounded queue of ready-to-write bytes. The hub's pushes are
   refused beyond ``bound`` (the slow-consumer rule); replies are never refused (they are bounded
   by the peer's own requests). A stalled socket (its transport over the high-water mark) is
@@ -16,39 +14,23 @@ things, and they live here once:
 - ``pin_send_buffer``: a fixed kernel send buffer. Autotuned buffers grow to megabytes per
   socket and would hide a stalled peer from ``bound`` (and cost memory per connection); pinned,
   what a peer can leave unread is about ``bound`` frames plus a few hundred KiB.
-
-Plus the RFC 6455 frame builder that Socket.IO and raw WebSocket both write through.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import struct
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.logging import get_logger
 
-__all__ = [
-    "SEND_BUFFER_BYTES",
-    "EventCache",
-    "Flusher",
-    "Outbox",
-    "chunk",
-    "pin_send_buffer",
-    "ws_frame",
-]
+__all__ = ["SEND_BUFFER_BYTES", "Flusher", "Outbox", "pin_send_buffer"]
 
 log = get_logger("rtspike.writer")
 SEND_BUFFER_BYTES = 64 * 1024
-WS_TEXT = 0x81
-WS_BINARY = 0x82
 _STALL_POLL_S = 0.005
-
-T = TypeVar("T")
 
 
 def pin_send_buffer(transport: Any) -> None:
@@ -58,58 +40,6 @@ def pin_send_buffer(transport: Any) -> None:
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         except OSError:
             pass
-
-
-def ws_frame(payload: bytes, opcode: int = WS_TEXT) -> bytes:
-    """One unmasked, final server-to-client WebSocket frame (servers never mask, and no
-    compression is negotiated, which is what makes one pre-built frame valid on every socket)."""
-    n = len(payload)
-    if n < 126:
-        return bytes((opcode, n)) + payload
-    if n < 65536:
-        return struct.pack("!BBH", opcode, 126, n) + payload
-    return struct.pack("!BBQ", opcode, 127, n) + payload
-
-
-def chunk(data: bytes) -> bytes:
-    """HTTP/1.1 chunked framing of one write (SSE bodies after the headers)."""
-    return b"%x\r\n%b\r\n" % (len(data), data)
-
-
-class EventCache(Generic[T]):
-    """``encode(event)`` once per event. The hub offers one event to every subscriber before
-    the next, so the identity slot hits for all but the first connection; catch-up replays
-    rebuild events from the log (new objects), which ``size`` > 0 serves by message id."""
-
-    __slots__ = ("_by_id", "_encode", "_last", "_last_value", "_size", "get")
-
-    def __init__(self, encode: Callable[[MessageEvent], T], size: int = 0) -> None:
-        self._encode = encode
-        self._size = size
-        self._by_id: dict[str, T] = {}
-        self._last: MessageEvent | None = None
-        self._last_value: T | None = None
-        # Hot path: a plain bound method is cheaper to call than an instance's ``__call__``.
-        self.get: Callable[[MessageEvent], T] = self._get
-
-    def __call__(self, event: MessageEvent) -> T:
-        return self._get(event)
-
-    def _get(self, event: MessageEvent) -> T:
-        if event is self._last:
-            return self._last_value  # type: ignore[return-value]
-        value = self._by_id.get(event.id) if self._size else None
-        if value is None:
-            value = self._encode(event)
-            if self._size:
-                if len(self._by_id) >= self._size:
-                    del self._by_id[next(iter(self._by_id))]
-                self._by_id[event.id] = value
-        self._last, self._last_value = event, value
-        return value
-
-    def __len__(self) -> int:
-        return len(self._by_id)
 
 
 class Flusher:
