@@ -11,7 +11,7 @@ from rtspike.commands.options import add_transport_option, unique
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from rtspike.scenarios.peers import declared
 
-    names = [p.name for p in declared()]
+    names = [p.baseline.name for p in declared()]
     p = sub.add_parser(
         "peers",
         help="rtspike vs the bare libraries (CPU per delivery, deliveries/s, p99), as ratios",

@@ -70,13 +70,13 @@ class Target:
 
     @property
     def label(self) -> str:
-        return self.peer.label if self.peer else f"rtspike {self.name}"
+        return self.peer.baseline.label if self.peer else f"rtspike {self.name}"
 
 
 def targets(transports: list[str], baselines: list[peers.Peer]) -> list[Target]:
     wanted = {p.receiver for p in baselines} | set(transports)
     own = [Target(t, t) for t in registry.names() if t in wanted]
-    return own + [Target(p.name, p.receiver, p) for p in baselines]
+    return own + [Target(p.baseline.name, p.receiver, p) for p in baselines]
 
 
 async def _start(orch: Orchestrator, target: Target, shape: Shape, round_no: int) -> ServerProcess:
@@ -190,7 +190,7 @@ def ratio_rows(
     table: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
     for ours, other in pairs:
         peer = by[other].peer
-        stock = peer is not None and peer.stock and peer.receiver == ours
+        stock = peer is not None and peer.baseline.stock and peer.receiver == ours
         note = STOCK_NOTE if stock else ""
         row: dict[str, tuple[float, float]] = {}
         for metric, source in RATIOS.items():

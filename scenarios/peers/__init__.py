@@ -42,31 +42,15 @@ class Peer:
     baseline: Baseline
 
     @property
-    def name(self) -> str:
-        return self.baseline.name
-
-    @property
-    def label(self) -> str:
-        return self.baseline.label
-
-    @property
-    def node(self) -> bool:
-        return self.baseline.node
-
-    @property
-    def stock(self) -> bool:
-        return self.baseline.stock
-
-    @property
     def npm(self) -> list[str]:
         """What a Node baseline needs from the web package's installed lockfile."""
-        if not self.node:
+        if not self.baseline.node:
             return []
         return npm_packages(registry.folder(self.receiver) / self.baseline.entry)
 
     def command(self, port: int) -> list[str]:
         entry, args = self.baseline.entry, self.baseline.args
-        if self.node:
+        if self.baseline.node:
             node = shutil.which("node") or "node"
             return [node, str(registry.folder(self.receiver) / entry), *args, str(port)]
         package = registry.TRANSPORTS[self.receiver]
@@ -90,4 +74,8 @@ def node_ready() -> bool:
 def available(names: list[str] | None = None) -> list[Peer]:
     """The baselines this machine can run (Node ones need node and the installed lockfile)."""
     ok = node_ready()
-    return [p for p in declared() if (names is None or p.name in names) and (ok or not p.node)]
+    return [
+        p
+        for p in declared()
+        if (names is None or p.baseline.name in names) and (ok or not p.baseline.node)
+    ]

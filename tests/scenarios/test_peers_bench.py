@@ -27,18 +27,18 @@ def test_every_baseline_and_transport_delivers_everything(tmp_path: Path) -> Non
         (r["transport"], r["case"]): float(r["value"]) for r in rows if r["metric"] == "missing"
     }
     expected = {(t, "rtspike") for t in registry.names()}
-    expected |= {(p.receiver, p.name) for p in peers.available()}
+    expected |= {(p.receiver, p.baseline.name) for p in peers.available()}
     assert set(missing) == expected
     assert all(v == 0 for v in missing.values()), missing
     ratios = {(r["transport"], r["case"]) for r in rows if r["metric"] == "throughput_ratio"}
-    assert {("ws", f"vs {p.name}") for p in peers.available()} <= ratios
+    assert {("ws", f"vs {p.baseline.name}") for p in peers.available()} <= ratios
     tails = {(t, f"vs {ref}") for t, ref in registry.TAIL_REFERENCES.items()}
     assert tails and tails <= ratios
 
 
 def test_node_baselines_need_node_and_the_lockfile_install() -> None:
-    names = {p.name for p in peers.available()}
-    assert {p.name for p in peers.declared() if not p.node} <= names
+    names = {p.baseline.name for p in peers.available()}
+    assert {p.baseline.name for p in peers.declared() if not p.baseline.node} <= names
     assert peers.node_ready() == ({"node-ws", "node-socketio"} <= names)
 
 
