@@ -11,6 +11,7 @@ import pytest
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.sse import server as sse_server
 from tests.contract.conftest import Harness, contract_settings, start_node
+from tests.transports.sse.rest import broadcast
 
 pytestmark = pytest.mark.browser
 
@@ -68,16 +69,6 @@ async def h(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Ha
     yield harness
     await harness.aclose()
     await node.server.close()
-
-
-async def broadcast(h: Harness, token: str, body: str) -> None:
-    resp = await h.rest(
-        "POST",
-        "/messages",
-        token=token,
-        json={"broadcast": True, "body": body, "client_msg_id": f"c-{body}"},
-    )
-    assert resp.status_code == 201, resp.text
 
 
 async def test_event_source_with_ticket_receives_and_resumes_after_server_close(

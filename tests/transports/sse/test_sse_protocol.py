@@ -24,6 +24,7 @@ from rtspike.transports.server.app import build_app
 from rtspike.transports.server.http import HUB_KEY
 from rtspike.transports.sse import server as sse_server
 from tests.contract.conftest import Harness, contract_settings, start_node
+from tests.transports.sse.rest import broadcast
 
 SUP1, EN1, EN1B = "sup.lga-01", "enum.lga-01.001", "enum.lga-01.002"
 BAD_SEQ = "c1" + base64.urlsafe_b64encode(b"epoch|lga:lga-01=x").decode()
@@ -87,17 +88,6 @@ async def ticket(h: Harness, token: str) -> str:
     resp = await h.rest("POST", "/realtime/ticket", token=token)
     assert resp.status_code == 200, resp.text
     return str(resp.json()["ticket"])
-
-
-async def broadcast(h: Harness, token: str, body: str) -> dict[str, Any]:
-    resp = await h.rest(
-        "POST",
-        "/messages",
-        token=token,
-        json={"broadcast": True, "body": body, "client_msg_id": f"c-{body}"},
-    )
-    assert resp.status_code == 201, resp.text
-    return dict(resp.json()["message"])
 
 
 @asynccontextmanager
