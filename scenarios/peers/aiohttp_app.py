@@ -4,8 +4,9 @@ adds its receivers' route and its broadcast loop, the obvious one for its librar
 auth, no log and no bounds.
 
 A broadcast is triggered over one control WebSocket (``/peer/control``: ``{"room", "message"}``
--> ``"ok"`` once fanned out), the same way for every baseline, so the trigger's cost is the
-same everywhere. A receiver's token names its room.
+-> ``"ok"`` once fanned out), or, for a transport whose sends go up over REST, by its REST twin
+(``POST /peer/broadcast``), so the trigger costs a baseline what it costs rtspike's transport. A
+receiver's token names its room.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from rtspike.scenarios.peers.wire import CONTROL_PATH, HEALTH_PATH
+from rtspike.scenarios.peers.wire import BROADCAST_PATH, CONTROL_PATH, HEALTH_PATH
 
 Broadcast = Callable[[str, dict[str, Any]], Awaitable[None]]
 App = Callable[[], web.Application]
@@ -57,9 +58,19 @@ def _control(broadcast: Broadcast) -> Callable[[web.Request], Awaitable[web.WebS
     return handle
 
 
+def _rest(broadcast: Broadcast) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        order = json.loads(await request.read())
+        await broadcast(order["room"], order["message"])
+        return web.Response(text="ok")
+
+    return handle
+
+
 def with_control(app: web.Application, broadcast: Broadcast) -> web.Application:
-    """``app`` plus the control socket that drives ``broadcast``."""
+    """``app`` plus the control socket and its REST twin, both driving ``broadcast``."""
     app.router.add_get(CONTROL_PATH, _control(broadcast))
+    app.router.add_post(BROADCAST_PATH, _rest(broadcast))
     return app
 
 

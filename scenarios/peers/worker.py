@@ -9,10 +9,7 @@ receivers (the lean ones every rtspike scenario uses):
   robin over the rooms), latency from each message's intended send time (no coordinated
   omission), warm-up discarded.
 
-Senders differ by what is measured and nothing else: rtspike's are its registry clients (one
-supervisor per room, so auth, policy and the log are in the path); a baseline is told what to
-broadcast over its control socket (``/peer/control``), with the same message fields rtspike
-would send, so both put the same bytes on the same receivers' sockets.
+Senders (``senders.py``) differ by what is measured and nothing else.
 """
 
 from __future__ import annotations
@@ -20,109 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
-import time
-import uuid
-from collections import deque
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 
 from rtspike.scenarios import lean
 from rtspike.scenarios.loadgen import Generator
 from rtspike.scenarios.measure import encode, new_histogram, now_ns, record_us, sleep_until
-from rtspike.scenarios.peers.wire import CONTROL_PATH
-from rtspike.transports import registry
+from rtspike.scenarios.peers import senders
 
-BODY = "x" * 100
 CONNECT_CONCURRENCY = 50
 DONE_TIMEOUT_S = 120.0
-
-
-class Sender(Protocol):
-    async def send(self, room: int, tag: str, sent_at_ns: int) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-class RtspikeSender:
-    """One registry client per room, logged in as that room's supervisor."""
-
-    def __init__(self, transport: str, base_url: str, tokens: list[str]) -> None:
-        self.clients = [registry.client(transport)(base_url, on_message=None) for _ in tokens]
-        self.tokens = tokens
-
-    async def connect(self) -> None:
-        for c, token in zip(self.clients, self.tokens, strict=True):
-            await c.connect(token)
-
-    async def send(self, room: int, tag: str, sent_at_ns: int) -> None:
-        msg = {"broadcast": True, "body": BODY, "client_msg_id": tag, "sent_at_ns": sent_at_ns}
-        await self.clients[room].send(msg)
-
-    async def close(self) -> None:
-        for c in self.clients:
-            with contextlib.suppress(Exception):
-                await c.close()
-
-
-class PeerSender:
-    """The baseline's control socket; replies come back in order, one per broadcast."""
-
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, rooms: list[str]) -> None:
-        self.url = base_url.replace("http://", "ws://", 1) + CONTROL_PATH
-        self.session = session
-        self.rooms = rooms
-        self.waiting: deque[asyncio.Future[None]] = deque()
-        self.seq = 0
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._reader: asyncio.Task[None] | None = None
-
-    async def connect(self) -> None:
-        self._ws = await self.session.ws_connect(self.url, compress=0, max_msg_size=0)
-        self._reader = asyncio.get_running_loop().create_task(self._read(self._ws))
-
-    async def _read(self, control: aiohttp.ClientWebSocketResponse) -> None:
-        async for _ in control:
-            if self.waiting:
-                self.waiting.popleft().set_result(None)
-        while self.waiting:
-            self.waiting.popleft().set_exception(ConnectionError("control socket closed"))
-
-    def message(self, room: str, tag: str, sent_at_ns: int) -> dict[str, Any]:
-        """The fields rtspike's MessageEvent carries, at the same sizes."""
-        self.seq += 1
-        return {
-            "id": str(uuid.uuid4()),
-            "stream": f"lga:{room}",
-            "seq": self.seq,
-            "epoch": "e" + uuid.uuid4().hex[:15],
-            "sender": str(uuid.uuid4()),
-            "sender_role": "supervisor",
-            "recipient": None,
-            "lga_id": room,
-            "body": BODY,
-            "client_msg_id": tag,
-            "sent_at": time.time(),
-            "sent_at_ns": sent_at_ns,
-        }
-
-    async def send(self, room: int, tag: str, sent_at_ns: int) -> None:
-        assert self._ws is not None
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting.append(done)
-        name = self.rooms[room]
-        await self._ws.send_str(
-            json.dumps({"room": name, "message": self.message(name, tag, sent_at_ns)})
-        )
-        await done
-
-    async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
 
 
 class Counter:
@@ -173,18 +79,6 @@ async def _connect(
     return receivers
 
 
-async def _sender(
-    p: dict[str, Any], session: aiohttp.ClientSession, rooms: list[str], sup_tokens: list[str]
-) -> RtspikeSender | PeerSender:
-    sender: RtspikeSender | PeerSender
-    if p["peer"]:
-        sender = PeerSender(p["base_url"], session, rooms)
-    else:
-        sender = RtspikeSender(p["transport"], p["base_url"], sup_tokens)
-    await sender.connect()
-    return sender
-
-
 async def _tokens(
     p: dict[str, Any], session: aiohttp.ClientSession, names: list[str]
 ) -> dict[str, str]:
@@ -202,7 +96,7 @@ async def burst(
     tokens = await _tokens(p, session, [*names, f"sup.{room}"])
     counter = Counter("b" + p["run"], n * messages)
     receivers = await _connect(p, session, [tokens.get(x, room) for x in names], counter)
-    sender = await _sender(p, session, [room], [tokens.get(f"sup.{room}", room)])
+    sender = await senders.connected(p, session, [room], [tokens.get(f"sup.{room}", room)])
     try:
         await asyncio.sleep(0.3)
         sem = asyncio.Semaphore(p["concurrency"])
@@ -249,7 +143,7 @@ async def open_loop(
     receivers = await _connect(
         p, session, [tokens.get(x, r) for x, r in zip(names, room_of, strict=True)], counter
     )
-    sender = await _sender(
+    sender = await senders.connected(
         p, session, rooms, [tokens.get(s, r) for s, r in zip(sups, rooms, strict=True)]
     )
     errors = 0

@@ -22,10 +22,13 @@ from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal, UserInfo
 from rtspike.transports.server.http import bearer, hub_of, read_json
 
-__all__ = ["PREFIX", "add_routes", "principal_of"]
+__all__ = ["MESSAGES_PATH", "PREFIX", "TRANSPORT_HEADER", "add_routes", "principal_of"]
 
 log = get_logger("rtspike.api")
 PREFIX = "/api/v1"
+MESSAGES_PATH = f"{PREFIX}/messages"
+TRANSPORT_HEADER = "X-Rtspike-Transport"
+"""Names the transport a REST send came up for (its metrics label)."""
 
 
 async def principal_of(request: web.Request) -> Principal:
@@ -122,7 +125,7 @@ async def post_message(request: web.Request) -> web.Response:
             details={"max_bytes": hub.settings.max_message_bytes},
         )
     raw = await request.read()
-    transport = request.headers.get("X-Rtspike-Transport", "rest")
+    transport = request.headers.get(TRANSPORT_HEADER, "rest")
     if transport not in registry.rest_upstream():
         transport = "rest"
     event = await hub.send(principal, raw, transport)
@@ -193,7 +196,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/auth/revoke-all", revoke_all)
     app.router.add_post(f"{PREFIX}/realtime/ticket", ticket)
     app.router.add_get(f"{PREFIX}/team", team)
-    app.router.add_get(f"{PREFIX}/messages", list_messages)
-    app.router.add_post(f"{PREFIX}/messages", post_message)
+    app.router.add_get(MESSAGES_PATH, list_messages)
+    app.router.add_post(MESSAGES_PATH, post_message)
     app.router.add_get(f"{PREFIX}/healthz", healthz)
     app.router.add_get(f"{PREFIX}/metrics", metrics)
