@@ -9,8 +9,6 @@ import importlib
 import time
 from pathlib import Path
 
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
 from rtspike import preflight
 from rtspike.commands.options import add_transport_option, unique
 from rtspike.console import console, errors
@@ -77,6 +75,8 @@ def preflight_bench(args: argparse.Namespace) -> None:
 
 
 async def _transports(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
     from rtspike.scenarios.processes import cancel_on_sigterm
     from rtspike.scenarios.runner import BenchInterrupted, module, run_bench
 

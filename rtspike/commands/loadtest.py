@@ -38,7 +38,6 @@ from rtspike.scenarios.processes import (
     terminate,
 )
 from rtspike.transports import registry
-from rtspike.transports.core.redis_keys import delete_prefix
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "loadtests" / "locustfile.py"
 
@@ -171,6 +170,8 @@ class Servers:
         for proc in self.procs:
             proc.stop_blocking()
         if self.redis:
+            from rtspike.transports.core.redis_keys import delete_prefix  # redis: only with it
+
             asyncio.run(delete_prefix(self.redis, self.prefix))
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
