@@ -45,7 +45,7 @@ ORDER = [
 BARS: dict[str, tuple[list[str], str]] = {
     "handshake": (["connect_p50_ms", "connect_p95_ms", "connect_p99_ms"], "ms"),
     "connections": (["rss_per_connection_kb"], "KB"),
-    "reconnect": (["time_to_degraded_s", "time_to_recovered_s"], "s"),
+    "reconnect": (["time_to_degraded_s", "outage_s", "time_to_recovered_s"], "s"),
     "revocation": (["revoke_to_close_p50_ms", "revoke_to_close_max_ms"], "ms"),
     "bidirectional": (["send_ack_p50_ms", "send_ack_p99_ms"], "ms"),
     "multinode": (["cross_node_p50_ms", "cross_node_p99_ms"], "ms"),

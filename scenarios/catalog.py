@@ -73,7 +73,11 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("isolation", "violations_refused"): ("count", "higher", "out-of-team sends refused"),
     ("isolation", "delivered"): ("count", "higher", "allowed deliveries checked"),
     ("reconnect", "time_to_degraded_s"): ("s", "lower", "interruption to degraded mode"),
-    ("reconnect", "time_to_recovered_s"): ("s", "lower", "interruption to connected again"),
+    ("reconnect", "time_to_recovered_s"): (
+        "s",
+        "lower",
+        "interruption to connected again (outage_s included)",
+    ),
     ("reconnect", "lost"): ("count", "lower", "messages never seen by the handler (must be 0)"),
     ("reconnect", "duplicated"): ("count", "lower", "messages seen twice (must be 0)"),
     ("reconnect", "polling_requests"): ("count", "lower", "REST polls spent while degraded"),
@@ -118,6 +122,11 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
     ("connections", "server_rss_base_mb"): ("MB", "lower", "server RSS before connections"),
     ("isolation", "missing"): ("count", "lower", "allowed deliveries that never arrived"),
     ("reconnect", "delivered"): ("count", "higher", "distinct messages the handler saw"),
+    ("reconnect", "outage_s"): (
+        "s",
+        "lower",
+        "the interruption itself, to cleared (server kill: to the restart accepting TCP)",
+    ),
     ("reconnect", "recovery_after_fault_s"): (
         "s",
         "lower",
@@ -192,6 +201,11 @@ CATALOG: dict[tuple[str, str], tuple[str, str, str]] = {
         "s",
         "lower",
         "end of the outage to the first delivery of a message sent after it",
+    ),
+    ("native", "outage_s"): (
+        "s",
+        "lower",
+        "server kill to the restarted server accepting TCP (not in time_to_recovered_s)",
     ),
     ("native", "lost"): ("count", "lower", "messages sent during or after the fault never seen"),
     ("native", "duplicated"): ("count", "lower", "messages the handler saw twice"),

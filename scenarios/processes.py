@@ -167,6 +167,15 @@ class ServerProcess:
                 await asyncio.sleep(0.05)
         raise TimeoutError(f"server {self.name} not healthy after {timeout_s:.0f} s")
 
+    async def listening(self, timeout_s: float = READY_TIMEOUT_S) -> float:
+        """The moment a (re)launched server accepts TCP (monotonic): the end of an outage as a
+        client sees it, stamped before ``wait_ready``'s health check, which a fast client can
+        beat."""
+        if self.proc is None:
+            raise RuntimeError(f"server {self.name} was never launched")
+        what = f"server {self.name}"
+        return await wait_listening(self.proc, self.port, what, timeout_s, self.log_path, 0.005)
+
     def kill(self) -> None:
         """SIGKILL: no graceful close frames, no flush; what a crash looks like to clients."""
         if self.proc is not None and self.proc.poll() is None:
@@ -244,9 +253,11 @@ async def wait_listening(
     what: str,
     timeout_s: float = 10.0,
     stderr_path: Path | None = None,
-) -> None:
-    """Until ``proc`` accepts TCP on 127.0.0.1:``port``; RuntimeError (with the tail of its
-    stderr) if it exits first, TimeoutError after ``timeout_s``."""
+    poll_s: float = 0.05,
+) -> float:
+    """Until ``proc`` accepts TCP on 127.0.0.1:``port``, probed every ``poll_s``; the moment
+    it did (monotonic). RuntimeError (with the tail of its stderr) if it exits first,
+    TimeoutError after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -254,10 +265,11 @@ async def wait_listening(
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(poll_s)
             continue
+        stamp = time.monotonic()
         writer.close()
-        return
+        return stamp
     raise TimeoutError(f"{what} did not listen within {timeout_s:g} s")
 
 

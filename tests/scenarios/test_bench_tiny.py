@@ -87,6 +87,17 @@ def test_every_interruption_recovered_and_is_stamped_from_the_fault_clearing(
         assert r["bound"] == "" and r["note"] == "", (transport, case, r["note"])
         assert 0.0 <= float(r["value"]) < 20.0, (transport, case)
         assert len([x for x in got if x["case"] == case and x["repeat"] != "-1"]) == 2, case
+    # the outage is its own figure, and the total is the outage plus the client's share
+    each = {
+        (r["metric"], r["repeat"]): float(r["value"])
+        for r in rows(run_folder, "metrics.csv")
+        if r["scenario"] == "reconnect" and r["case"] == "server_kill" and r["repeat"] != "-1"
+    }
+    for repeat in ("0", "1"):
+        outage = each["outage_s", repeat]
+        assert outage > 0, (transport, repeat)
+        total = outage + each["recovery_after_fault_s", repeat]
+        assert abs(each["time_to_recovered_s", repeat] - total) < 0.01, (transport, repeat)
 
 
 def test_delivery_was_actually_checked(run: tuple[str, Path]) -> None:

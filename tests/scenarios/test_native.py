@@ -51,6 +51,9 @@ def test_every_variant_and_fault_measured(folders: dict[str, Path], transport: s
                 assert (case, metric) in got, f"{case} {metric} missing"
             if variant != OURS:
                 assert got[case, "recovered_without_app_code"]["value"] in ("0.0", "1.0")
+        # the server's outage is its own figure (time_to_recovered_s counts from healthy)
+        assert float(got[f"{variant}/server_kill", "outage_s"]["value"]) > 0
+        assert (f"{variant}/blackhole", "outage_s") not in got
     # messages flowed (a native client whose token ran out before it connected may see none)
     for fault in FAULTS:
         assert float(got[f"{OURS}/{fault}", "delivered"]["value"]) > 0, f"{fault}: nothing flowed"
