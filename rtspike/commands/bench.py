@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from rtspike import preflight
-from rtspike.commands.options import add_transport_option, unique
+from rtspike.commands.options import add_names_option, add_transport_option, unique
 from rtspike.console import console, errors
 from rtspike.scenarios.catalog import SCENARIOS
 from rtspike.scenarios.profiles import PROFILES
@@ -37,14 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="quick (default), decision (quick + browser scenarios x5), full, tiny (smoke)",
     )
     add_transport_option(p, "transports to measure")
-    p.add_argument(
-        "--scenarios",
-        nargs="+",
-        default=SCENARIOS,
-        choices=SCENARIOS,
-        metavar="{" + ",".join(SCENARIOS) + "}",
-        help="scenarios to run (default: all)",
-    )
+    add_names_option(p, "--scenarios", SCENARIOS, SCENARIOS, "scenarios to run (default: all)")
     p.add_argument(
         "--redis",
         default=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rtspike.commands.options import add_transport_option, unique
+from rtspike.commands.options import add_names_option, add_transport_option, unique
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,13 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "baselines run when node and transports/web/node_modules are present.",
     )
     add_transport_option(p, "rtspike transports to measure")
-    p.add_argument(
-        "--baselines",
-        nargs="+",
-        default=None,
-        choices=names,
-        metavar="{" + ",".join(names) + "}",
-        help="baselines to run (default: every one this machine can)",
+    add_names_option(
+        p, "--baselines", names, None, "baselines to run (default: every one this machine can)"
     )
     p.add_argument("--connections", type=int, default=1000, help="receivers (default 1000)")
     p.add_argument("--messages", type=int, default=100, help="broadcasts in the burst (100)")

@@ -7,18 +7,30 @@ import argparse
 from rtspike.transports import registry
 
 
+def add_names_option(
+    p: argparse.ArgumentParser,
+    flag: str,
+    names: list[str],
+    default: list[str] | None,
+    help_text: str,
+) -> None:
+    """``flag NAME [NAME ...]``, each one of ``names`` (shown as ``{a,b,c}``): one spelling for
+    the transports, scenarios and baselines a command can be limited to."""
+    p.add_argument(
+        flag,
+        nargs="+",
+        default=default,
+        choices=names,
+        metavar="{" + ",".join(names) + "}",
+        help=help_text,
+    )
+
+
 def add_transport_option(p: argparse.ArgumentParser, help_text: str) -> None:
     """``--transport NAME [NAME ...]`` with the registry's names shown as choices; the old
     spelling ``--transports`` still parses but is not advertised."""
     names = registry.names()
-    p.add_argument(
-        "--transport",
-        nargs="+",
-        default=names,
-        choices=names,
-        metavar="{" + ",".join(names) + "}",
-        help=f"{help_text} (default: all)",
-    )
+    add_names_option(p, "--transport", names, names, f"{help_text} (default: all)")
     p.add_argument(
         "--transports",
         nargs="+",
