@@ -43,8 +43,9 @@ SENDER = "sup.lga-01"
 
 
 class Publisher:
-    """Open-ended sender over REST: every message retried until acknowledged. ``to`` empty =
-    broadcast to the sender's team."""
+    """Open-ended sender over REST: every message retried until acknowledged, or until
+    ``stop`` (the one in flight then is not counted: a server that never came back must not
+    hold the scenario). ``to`` empty = broadcast to the sender's team."""
 
     def __init__(self, base_url: str, to: str, case: str, rate_per_s: float) -> None:
         self.base_url, self.to, self.case, self.interval = base_url, to, case, 1 / rate_per_s
@@ -58,7 +59,9 @@ class Publisher:
             while not self._stop.is_set():
                 seq += 1
                 cid = f"{self.case}.{seq}"
-                while not await self._send(session, cid):  # noqa: ASYNC110 (polls state owned elsewhere)
+                while not await self._send(session, cid):
+                    if self._stop.is_set():
+                        return
                     await asyncio.sleep(0.1)
                 self.acked[cid] = time.monotonic()
                 with contextlib.suppress(asyncio.TimeoutError):
