@@ -13,7 +13,9 @@ from rtspike.scenarios import browser, nginx
 from rtspike.scenarios.runner import run_bench
 from rtspike.transports import registry
 from tests.conftest import require
+from tests.stalls import report_if_still_running
 
+STALL_REPORT_S = 300.0  # about twice what the six runs take on a loaded box
 Folders = dict[tuple[str, str], Path]  # (scenario, transport) -> results folder
 
 
@@ -24,8 +26,9 @@ def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> Folders:
     keys = [(s, t) for s in ("native", "proxy") for t in registry.names()]
 
     async def all_at_once() -> list[Path]:
-        return await asyncio.gather(
-            *(run_bench("tiny", [t], [s], None, out / f"{s}-{t}") for s, t in keys)
-        )
+        async with report_if_still_running("browser_runs", STALL_REPORT_S):
+            return await asyncio.gather(
+                *(run_bench("tiny", [t], [s], None, out / f"{s}-{t}") for s, t in keys)
+            )
 
     return dict(zip(keys, asyncio.run(all_at_once()), strict=True))

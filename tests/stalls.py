@@ -1,0 +1,46 @@
+"""What a stuck asyncio run is waiting on: every pending task's await chain, down to the
+future it sits on (Task.print_stack shows only the outermost frame of a suspended coroutine).
+For fixtures that run long scenarios, so that a hang in CI says where it is."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from rtspike.transports.core.logging import get_logger
+
+log = get_logger("tests.stalls")
+
+
+def await_chain(coro: Any) -> list[str]:
+    lines: list[str] = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is not None:
+            lines.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return lines
+
+
+def pending_chains() -> dict[str, list[str]]:
+    me = asyncio.current_task()
+    return {t.get_name(): await_chain(t.get_coro()) for t in asyncio.all_tasks() if t is not me}
+
+
+@contextlib.asynccontextmanager
+async def report_if_still_running(what: str, after_s: float) -> AsyncIterator[None]:
+    """Log every pending task's await chain once, if the body is still running after
+    ``after_s`` (the body is not interrupted: the test's own timeout decides)."""
+
+    async def watch() -> None:
+        await asyncio.sleep(after_s)
+        for name, chain in pending_chains().items():
+            log.error("stalls.pending", what=what, after_s=after_s, task=name, chain=chain)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()
