@@ -1,7 +1,7 @@
 // SSE transport: native EventSource with a one-time ticket (a JWT never sits in a URL) and the
 // cursor in the query of each new URL; upstream sends go through POST /api/v1/messages.
 import { CLOSE } from "../../web/src/protocol.js";
-import { TransportError, errorFromPayload } from "../../web/src/resilient.js";
+import { TransportError, errorFromPayload, timedFetch } from "../../web/src/resilient.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -11,12 +11,11 @@ export function createSseTransport(baseUrl = location.origin, api) {
     label: "Server-Sent Events",
     probeUrl: `${baseUrl}/realtime/sse`,
     async connect({ token, cursor, onEvent, onClose }) {
-      const resp = await fetch(`${baseUrl}/api/v1/realtime/ticket`, {
+      const { resp, payload } = await timedFetch(`${baseUrl}/api/v1/realtime/ticket`, {
         method: "POST",
         headers: { Authorization: `Bearer ${token}` },
         cache: "no-store",
       });
-      const payload = await resp.json().catch(() => null);
       if (!resp.ok) throw errorFromPayload(payload, resp.status);
       const q = new URLSearchParams({ ticket: payload.ticket });
       if (cursor) q.set("cursor", cursor);

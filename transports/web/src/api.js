@@ -3,6 +3,10 @@
 
 export const AUTH_CODES = new Set(["AUTH_REQUIRED", "TOKEN_EXPIRED", "TOKEN_REVOKED", "SESSION_EXPIRED"]);
 export const PAGE = 200;
+/** A REST call that hears nothing for this long fails as a network error: a phone that lost its
+ * network without a FIN would otherwise hold a fetch (and the degraded poll loop) for as long as
+ * the kernel keeps retransmitting, which is minutes. */
+export const REQUEST_TIMEOUT_MS = 10_000;
 
 /** A refusal the server gave in the one JSON error shape (final: retrying changes nothing). */
 export class ApiError extends Error {
@@ -25,6 +29,26 @@ export class TransportError extends Error {
   }
 }
 
+/** fetch() with a deadline on the whole exchange, body included; a missed deadline is a
+ * TransportError (the network), never an unhandled DOMException. */
+export async function timedFetch(url, init = {}, ms = REQUEST_TIMEOUT_MS) {
+  const signal = AbortSignal.timeout(ms);
+  const bounded = async () => {
+    const resp = await fetch(url, { ...init, signal });
+    const payload = await resp.json().catch((err) => {
+      if (signal.aborted) throw err;
+      return null;
+    });
+    return { resp, payload };
+  };
+  try {
+    return await bounded();
+  } catch (err) {
+    if (signal.aborted) throw new TransportError(`request timed out after ${ms} ms`);
+    throw err;
+  }
+}
+
 export function errorFromPayload(payload, status = null, closeCode = null) {
   const err = payload && typeof payload === "object" ? payload.error : null;
   if (!err || typeof err !== "object" || typeof err.code !== "string") {
@@ -38,9 +62,10 @@ export function errorFromPayload(payload, status = null, closeCode = null) {
 }
 
 export class ApiClient {
-  constructor(baseUrl = "", { now = () => Date.now() } = {}) {
+  constructor(baseUrl = "", { now = () => Date.now(), requestTimeoutMs = REQUEST_TIMEOUT_MS } = {}) {
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.now = now;
+    this.requestTimeoutMs = requestTimeoutMs;
     this.access = null;
     this.refreshToken = null;
     this.expiresAt = 0;
@@ -53,18 +78,8 @@ export class ApiClient {
     const h = { ...headers };
     if (body !== undefined) h["Content-Type"] = "application/json";
     if (token) h.Authorization = `Bearer ${token}`;
-    const resp = await fetch(this.baseUrl + path, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: "no-store",
-    });
-    let payload = null;
-    try {
-      payload = await resp.json();
-    } catch {
-      payload = null;
-    }
+    const init = { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" };
+    const { resp, payload } = await timedFetch(this.baseUrl + path, init, this.requestTimeoutMs);
     if (!resp.ok) throw errorFromPayload(payload, resp.status);
     return payload;
   }

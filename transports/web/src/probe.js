@@ -35,8 +35,8 @@ export function startProbe(transports) {
     return true;
   };
 
-  window.startOurs = async (transport, login, password) => {
-    const api = new ApiClient(origin);
+  window.startOurs = async (transport, login, password, apiOptions = {}) => {
+    const api = new ApiClient(origin, apiOptions);
     await api.login(login, password);
     let last = null;
     P.client = new ResilientClient({

@@ -3,11 +3,11 @@
 // with full jitter, degraded REST polling with a probing schedule, per-stream ordered
 // exactly-once delivery with gap repair, and idempotent sends that fall back to REST.
 
-import { AUTH_CODES, ApiError, PAGE, TransportError, errorFromPayload, toTransportError } from "./api.js";
+import { AUTH_CODES, ApiError, PAGE, TransportError, errorFromPayload, timedFetch, toTransportError } from "./api.js";
 import { Cursor, uuid7 } from "./cursor.js";
 import { CLOSE, checkTransition, shouldReconnect } from "./protocol.js";
 
-export { ApiClient, ApiError, TransportError, errorFromPayload, withTimeout } from "./api.js";
+export { ApiClient, ApiError, REQUEST_TIMEOUT_MS, TransportError, errorFromPayload, timedFetch, withTimeout } from "./api.js";
 export { Cursor, uuid7 } from "./cursor.js";
 
 export { STATES, TRANSITIONS } from "./protocol.js";
@@ -21,9 +21,8 @@ export function backoffDelay(attempt, base, cap, random = Math.random) {
 /** Where an HTTP answer on the transport's route says "realtime is switched off here". */
 export async function probeUnavailable(url) {
   try {
-    const resp = await fetch(url, { method: "GET", cache: "no-store" });
+    const { resp, payload } = await timedFetch(url, { method: "GET", cache: "no-store" });
     if (resp.status !== 503) return null;
-    const payload = await resp.json().catch(() => null);
     return errorFromPayload(payload, 503);
   } catch {
     return null;
