@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +21,15 @@ DEV_TOKEN = "test-dev-faults-token"
 DEV_HEADERS = {"X-Rtspike-Dev-Token": DEV_TOKEN}
 
 configure_logging("DEBUG")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Bytecode caches on, for this process and every child it starts. The suite starts
+    hundreds of Python children (servers, load generators, CLI runs, Locust, nested pytest);
+    with PYTHONDONTWRITEBYTECODE set, each one compiled every module it imported from source,
+    about half of a server's start-up CPU (1.36 -> 0.64 s measured)."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 @pytest.fixture(autouse=True)
