@@ -7,6 +7,7 @@ with what to install, and the run goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ ARGS = [
 ]
 PROBE_JS = "/demo/static/probe.js"
 LOAD_ATTEMPTS = 3
+CLOSE_S = 10.0
 
 
 def executable() -> str:
@@ -77,3 +79,10 @@ async def probe_page(browser: Any, origin: str, **context_options: Any) -> Any:
                 raise
             await asyncio.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+async def close_page(page: Any) -> None:
+    """Closes the page's own browser context; one that does not answer within ``CLOSE_S`` is
+    left to the browser's close, so that clean-up never holds a run."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(page.context.close(), CLOSE_S)

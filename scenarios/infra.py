@@ -153,7 +153,7 @@ async def _attempts(
                 )
             )
     finally:
-        await page.context.close()
+        await chromium.close_page(page)
     case = f"{variant}/{'ip_hash' if proxy.ip_hash else 'round_robin'}"
     tries = sum(len(r) for r in rounds)
     note = f"{tries} tries in {len(rounds)} rounds of {p['sticky_batch']} at once"
@@ -209,7 +209,7 @@ async def per_origin(
             try:
                 rows = await open_many(page, variant, await _token(srv.base_url), n, window)
             finally:
-                await page.context.close()
+                await chromium.close_page(page)
             _origin_rows(ctx, transport, case, rows, n, window)
         if h2_error:
             ctx.results.add(

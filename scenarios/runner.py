@@ -1,7 +1,9 @@
 """Runs every chosen scenario against every chosen transport and writes the results folder.
 
 A scenario that fails is recorded (metric ``error`` with the reason) and the run goes on: one
-broken transport must not hide the figures of the others.
+broken transport must not hide the figures of the others. A scenario that can wait on a
+browser or a peer declares ``budget_s(params, transport)``, the longest its run may take; past
+it the run is cut, recorded as failed, and the bench goes on instead of hanging.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ class BenchInterrupted(RtspikeError):
     def __init__(self, folder: Path) -> None:
         super().__init__(f"interrupted; partial results in {folder}")
         self.folder = folder
+
+
+class ScenarioTimedOut(RtspikeError):
+    def __init__(self, budget_s: float) -> None:
+        super().__init__(f"did not finish within its budget of {budget_s:.0f} s")
+
+
+async def run_within_budget(mod: ModuleType, ctx: Context, transport: str) -> None:
+    budget = getattr(mod, "budget_s", None)
+    if budget is None:
+        await mod.run(ctx, transport)
+        return
+    limit = float(budget(ctx.params(mod.NAME), transport))
+    try:
+        async with asyncio.timeout(limit):
+            await mod.run(ctx, transport)
+    except TimeoutError as exc:
+        raise ScenarioTimedOut(limit) from exc
 
 
 Progress = Callable[[str, str, str], None]
@@ -89,7 +109,7 @@ async def run_bench(
                 tell("start", name, transport)
                 t0 = time.monotonic()
                 try:
-                    await mod.run(ctx, transport)
+                    await run_within_budget(mod, ctx, transport)
                 except Exception as exc:
                     log.error(
                         "bench.scenario_failed",

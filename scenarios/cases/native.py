@@ -24,7 +24,6 @@ whose retries ran out during it then waits for its own next probe, which does co
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Any
 
@@ -42,6 +41,7 @@ from rtspike.scenarios.nativeclients import (
     native_clients,
     variants,
 )
+from rtspike.scenarios.processes import READY_TIMEOUT_S
 from rtspike.scenarios.processes import ServerProcess as Server
 from rtspike.scenarios.results import AT_LEAST
 from rtspike.transports.core.logging import get_logger
@@ -53,6 +53,16 @@ NAME = "native"
 NEEDS_REDIS = False
 KEEPALIVE_DEFAULT_S = 15.0
 POLL_S = 0.5
+SLOW_STEPS_S = 90.0  # pages, logins, browser start and clean-up on a loaded box
+PROBE_CAP_S = 60.0  # the last step of our degraded client's poll schedule (the drain waits it)
+
+
+def budget_s(p: dict[str, Any], transport: str) -> float:
+    """The longest a run may take: every phase's own timeout, plus the slow steps."""
+    fault_s = max(p["down_s"] + READY_TIMEOUT_S, p["blackhole_s"], p["ttl_s"] + 1.5)
+    trial = p["connect_timeout_s"] + p["settle_s"] + fault_s + p["window_s"] + p["drain_s"]
+    trials = 1 if p["faults_at_once"] else len(p["faults"])
+    return trials * (trial + PROBE_CAP_S + SLOW_STEPS_S) + SLOW_STEPS_S
 
 
 class Client:
@@ -185,8 +195,7 @@ async def _trial(ctx: Context, browser: Any, transport: str, fault: str, p: dict
         if pub_task is not None:
             pub_task.cancel()
         for c in clients:
-            with contextlib.suppress(Exception):
-                await c.page.context.close()
+            await chromium.close_page(c.page)
             await c.proxy.stop()
         await srv.stop()
     acked_ms = {cid: t * 1000 + offset_ms for cid, t in pub.acked.items()}

@@ -18,16 +18,17 @@ and time.time() read the same clock on this host).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
 import time
 from typing import Any
+
+import aiohttp
 
 from rtspike.scenarios import browser as chromium
 from rtspike.scenarios import infra, lean, nginx
 from rtspike.scenarios.context import Context, messaging, population
 from rtspike.scenarios.nativeclients import OURS, ClientLog, native_clients
-from rtspike.scenarios.processes import ServerProcess
+from rtspike.scenarios.processes import READY_TIMEOUT_S, ServerProcess
 from rtspike.transports import registry
 from rtspike.transports.core.principal import Role
 from rtspike.transports.core.users import DEV_PASSWORD
@@ -36,6 +37,28 @@ NAME = "proxy"
 NEEDS_REDIS = False
 SENDER = "sup.lga-01"
 POLL_S = 0.2
+SEND_TIMEOUT_S = 5.0
+SLOW_STEPS_S = 60.0  # pages, nginx and browser start, clean-up on a loaded box
+
+
+def budget_s(p: dict[str, Any], transport: str) -> float:
+    """The longest a run may take: each phase's own timeouts plus the slow steps."""
+    per_config = (
+        p["connect_timeout_s"]
+        + p["messages"] * (1 / p["rate_per_s"] + SEND_TIMEOUT_S)
+        + p["deliver_timeout_s"]
+        + SLOW_STEPS_S
+    )
+    through = per_config * (1 if p["configs_at_once"] else len(configs(transport)))
+    idle = (
+        p["connect_timeout_s"]
+        + p["idle_messages"] * (p["idle_timeout_s"] * 1.5 + SEND_TIMEOUT_S)
+        + p["drain_s"]
+    )
+    sticky = p["sticky_rounds"] * (p["sticky_window_s"] + SLOW_STEPS_S)
+    origin = 2 * (p["origin_window_s"] + SLOW_STEPS_S)
+    rest = max(idle + SLOW_STEPS_S, sticky, origin)
+    return through + rest + 2 * READY_TIMEOUT_S + SLOW_STEPS_S
 
 
 def configs(transport: str) -> dict[str, tuple[str, ...] | None]:
@@ -71,6 +94,7 @@ class Sender:
                     f"{self.base_url}/api/v1/messages",
                     json={"broadcast": True, "body": "p", "client_msg_id": cid},
                     headers={"Authorization": f"Bearer {token}"},
+                    timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_S),
                 ) as r:
                     if r.status == 201:
                         self.sent[cid] = t
@@ -130,8 +154,7 @@ async def _deliver(
         logs = [await read_log(pg, v) for pg, v in zip(pages, names, strict=True)]
     finally:
         for page in pages:
-            with contextlib.suppress(Exception):
-                await page.context.close()
+            await chromium.close_page(page)
         if proxy is not None:
             await proxy.stop()
     return logs, sender
@@ -207,8 +230,7 @@ async def _idle(
         logs = [await read_log(pg, v) for pg, v in zip(pages, names, strict=True)]
     finally:
         for page in pages:
-            with contextlib.suppress(Exception):
-                await page.context.close()
+            await chromium.close_page(page)
         await proxy.stop()
     for log in logs:
         case = f"{log.variant}/idle_timeout"
