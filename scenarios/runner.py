@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from rtspike.scenarios import manifest, results
+from rtspike.scenarios import manifest, results, stalls
 from rtspike.scenarios.catalog import SCENARIOS
 from rtspike.scenarios.context import Context
 from rtspike.scenarios.orchestrate import Orchestrator, settings_env
@@ -41,22 +41,41 @@ class BenchInterrupted(RtspikeError):
         self.folder = folder
 
 
+CLEANUP_S = 30.0
+
+
 class ScenarioTimedOut(RtspikeError):
     def __init__(self, budget_s: float) -> None:
         super().__init__(f"did not finish within its budget of {budget_s:.0f} s")
 
 
 async def run_within_budget(mod: ModuleType, ctx: Context, transport: str) -> None:
+    """Past its budget a run is logged with what every task was waiting on, then cancelled
+    (its clean-up gets ``CLEANUP_S``) and raised as ``ScenarioTimedOut``."""
     budget = getattr(mod, "budget_s", None)
     if budget is None:
         await mod.run(ctx, transport)
         return
     limit = float(budget(ctx.params(mod.NAME), transport))
+    task = asyncio.ensure_future(mod.run(ctx, transport))
     try:
-        async with asyncio.timeout(limit):
-            await mod.run(ctx, transport)
-    except TimeoutError as exc:
-        raise ScenarioTimedOut(limit) from exc
+        done, _ = await asyncio.wait({task}, timeout=limit)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if task in done:
+        task.result()
+        return
+    log.error(
+        "bench.scenario_over_budget",
+        scenario=mod.NAME,
+        transport=transport,
+        budget_s=round(limit),
+        waiting=stalls.pending_chains(),
+    )
+    task.cancel()
+    await asyncio.wait({task}, timeout=CLEANUP_S)
+    raise ScenarioTimedOut(limit)
 
 
 Progress = Callable[[str, str, str], None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.stalls import pending_chains
+from rtspike.scenarios.stalls import pending_chains
 
 
 async def test_pending_chains_reach_the_innermost_await() -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from rtspike.scenarios import browser, nginx
 from rtspike.scenarios.runner import run_bench
+from rtspike.scenarios.stalls import report_if_still_running
 from rtspike.transports import registry
 from tests.conftest import require
-from tests.stalls import report_if_still_running
 
 STALL_REPORT_S = 300.0  # about twice what the six runs take on a loaded box
 Folders = dict[tuple[str, str], Path]  # (scenario, transport) -> results folder

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from rtspike.scenarios.cases import native, proxy
 from rtspike.scenarios.profiles import PROFILES
@@ -19,17 +20,30 @@ class Ctx:
         return {}
 
 
-async def test_a_run_past_its_budget_is_cut_with_a_sentence() -> None:
-    started = asyncio.Event()
+async def test_a_run_past_its_budget_is_cut_logged_with_where_it_waits_and_cleaned_up() -> None:
+    started, cleaned = asyncio.Event(), asyncio.Event()
+
+    async def waits_for_a_peer_forever() -> None:
+        await asyncio.Event().wait()
 
     async def run(ctx: Any, transport: str) -> None:
         started.set()
-        await asyncio.Event().wait()
+        try:
+            await waits_for_a_peer_forever()
+        finally:
+            cleaned.set()
 
     mod = SimpleNamespace(NAME="stuck", run=run, budget_s=lambda p, t: 0.2)
-    with pytest.raises(ScenarioTimedOut, match="did not finish within its budget of 0 s"):
+    with (
+        capture_logs() as logs,
+        pytest.raises(ScenarioTimedOut, match="did not finish within its budget of 0 s"),
+    ):
         await asyncio.wait_for(run_within_budget(mod, Ctx(), "any"), 30)  # type: ignore[arg-type]
-    assert started.is_set()
+    assert started.is_set() and cleaned.is_set()
+    [over] = [e for e in logs if e["event"] == "bench.scenario_over_budget"]
+    chains = [" ".join(chain) for chain in over["waiting"].values()]
+    assert any("waits_for_a_peer_forever" in c for c in chains), chains
+    assert not any("/" in line for c in over["waiting"].values() for line in c)  # no paths
 
 
 async def test_a_run_within_its_budget_is_untouched() -> None:

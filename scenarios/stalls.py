@@ -1,25 +1,29 @@
 """What a stuck asyncio run is waiting on: every pending task's await chain, down to the
 future it sits on (Task.print_stack shows only the outermost frame of a suspended coroutine).
-For fixtures that run long scenarios, so that a hang in CI says where it is."""
+The runner logs it when a scenario overruns its budget, and long test fixtures when they are
+still running, so that a hang says where it is."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from rtspike.transports.core.logging import get_logger
 
-log = get_logger("tests.stalls")
+log = get_logger("rtspike.stalls")
 
 
 def await_chain(coro: Any) -> list[str]:
+    """``module.py:line function`` per frame, outermost first (file names only: no paths)."""
     lines: list[str] = []
     while coro is not None:
         frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
         if frame is not None:
-            lines.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+            where = Path(frame.f_code.co_filename).name
+            lines.append(f"{where}:{frame.f_lineno} {frame.f_code.co_name}")
         coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
     return lines
 
