@@ -97,6 +97,11 @@ class CursorEncoder:
         self._fmt = b""
 
     def __call__(self, cursor: Cursor) -> bytes:
+        return cursor_id(self.text(cursor))
+
+    def text(self, cursor: Cursor) -> bytes:
+        """The cursor before its base64 (``cursor_id``): connections of one room at one event
+        have equal texts, so a caller can encode one of them for all."""
         pos = cursor.positions
         if self._shape != (cursor.epoch, len(pos)):
             self._shape = (cursor.epoch, len(pos))
@@ -104,8 +109,12 @@ class CursorEncoder:
             parts = [cursor.epoch.replace("%", "%%")]
             parts += [f"|{k.replace('%', '%%')}=%d" for k in self._keys]
             self._fmt = "".join(parts).encode()
-        text = self._fmt % tuple([pos[k] for k in self._keys])
-        return _PREFIX_B + binascii.b2a_base64(text, newline=False).translate(_B64URL).rstrip(b"=")
+        return self._fmt % tuple([pos[k] for k in self._keys])
+
+
+def cursor_id(text: bytes) -> bytes:
+    """A ``CursorEncoder.text`` as the cursor clients send back."""
+    return _PREFIX_B + binascii.b2a_base64(text, newline=False).translate(_B64URL).rstrip(b"=")
 
 
 _PREFIX_B = _PREFIX.encode()

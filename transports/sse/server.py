@@ -24,10 +24,15 @@ from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.hub import Hub
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Principal
-from rtspike.transports.server.framing import EventCache
 from rtspike.transports.server.http import HUB_KEY, PREPARED_KEY, bearer, internal_error_fields
 from rtspike.transports.server.outbox import Flusher
-from rtspike.transports.sse.connection import TRANSPORT, SseConnection, error_frame, wire_cache
+from rtspike.transports.sse.connection import (
+    TRANSPORT,
+    FrameCache,
+    SseConnection,
+    error_frame,
+    wire_cache,
+)
 from rtspike.transports.sse.settings import SseSettings, load_sse_settings
 
 log = get_logger("rtspike.sse")
@@ -36,7 +41,7 @@ COOKIE_PATH = "/api/v1/realtime/sse-cookie"
 COOKIE = "rtspike_sse"
 CONNECTIONS_KEY = web.AppKey("sse_connections", set[SseConnection])
 FLUSHER_KEY = web.AppKey("sse_flusher", Flusher)
-WIRES_KEY = web.AppKey("sse_wires", EventCache[bytes])
+WIRES_KEY = web.AppKey("sse_wires", FrameCache)
 SETTINGS_KEY = web.AppKey("sse_settings", SseSettings)
 
 _HEADERS = {
