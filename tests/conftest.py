@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -114,16 +115,22 @@ CHROMIUM = str(browser_setup.CHROMIUM)
 CHROMIUM_ARGS = browser_setup.ARGS
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[object]:
     """Debian's Chromium through Playwright (never a downloaded browser build)."""
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():  # noqa: ASYNC240
         require(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)")
     async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            yield launched
         finally:
-            await chromium.close()
+            await launched.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    async with chromium() as launched:
+        yield launched

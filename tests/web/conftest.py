@@ -1,4 +1,11 @@
-"""A real server (REST + every transport + the demo page, dev faults on) for browser tests."""
+"""A real server (REST + every transport + the demo page, dev faults on) for browser tests, and
+one Chromium for all of them.
+
+The browser tests here run on the session's event loop (``LOOP`` in each module's marks) so
+that they can share one launched Chromium: a launch (Playwright's driver plus the browser)
+costs 1-2 s, and each test opens its own page, which Playwright gives its own context
+(cookies, storage), so no test sees another's state. Their async fixtures run on that loop
+too."""
 
 from __future__ import annotations
 
@@ -10,13 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from aiohttp.test_utils import TestServer
 
 from rtspike.transports.core.ids import new_id
 from rtspike.transports.core.users import DEV_PASSWORD, seed_users
 from rtspike.transports.server.app import build_app
 from rtspike.transports.server.demo import DIST, bundles, react_bundles
-from tests.conftest import DEV_HEADERS
+from tests.conftest import DEV_HEADERS, chromium
 from tests.contract.conftest import ENUMERATORS, LGAS, contract_settings
 
 
@@ -93,7 +101,16 @@ async def start_demo(data_dir: Path, **overrides: Any) -> DemoServer:
     return DemoServer(server, httpx.AsyncClient(timeout=10.0))
 
 
-@pytest.fixture
+LOOP = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[object]:
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def demo_server(tmp_path: Path) -> AsyncIterator[DemoServer]:
     demo = await start_demo(tmp_path / "node")
     yield demo
@@ -101,7 +118,7 @@ async def demo_server(tmp_path: Path) -> AsyncIterator[DemoServer]:
     await demo.server.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def short_token_server(tmp_path: Path) -> AsyncIterator[DemoServer]:
     """Access tokens live 1 s: live connections end with 4001 and the page must refresh."""
     demo = await start_demo(tmp_path / "node", access_ttl_s=1.0)

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from rtspike.transports import registry
-from tests.web.conftest import DemoServer
+from tests.web.conftest import LOOP, DemoServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, LOOP, pytest.mark.timeout(120)]
 
 ENUM = "enum.lga-01.001"
 SCHEDULE = [5, 10, 30, 60]

@@ -15,7 +15,7 @@ from rtspike.transports import registry
 from rtspike.transports.core.cursor import Cursor
 from rtspike.transports.spec import Upstream
 from tests.conftest import DEV_TOKEN
-from tests.web.conftest import DemoServer
+from tests.web.conftest import LOOP, DemoServer
 from tests.web.pages import (
     ENUM,
     FAST,
@@ -27,7 +27,7 @@ from tests.web.pages import (
     wait_state,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, LOOP]
 
 
 def sent_live(transport: str) -> str:

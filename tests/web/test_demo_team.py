@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import DemoServer
+from tests.web.conftest import LOOP, DemoServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, LOOP, pytest.mark.timeout(120)]
 SUP, ENUM = "sup.lga-01", "enum.lga-01.001"
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from rtspike.transports import registry
-from tests.web.conftest import DemoServer
+from tests.web.conftest import LOOP, DemoServer
 from tests.web.pages import ENUM, FAST, SUP, message_item, open_page, send_from_page, wait_state
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, LOOP]
 
 LIVE_VIA = {"ws": "Sent via WebSocket.", "socketio": "Sent via Socket.IO.", "sse": "Sent via REST."}
 

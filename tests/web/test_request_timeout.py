@@ -12,10 +12,10 @@ from rtspike.scenarios import browser as chromium
 from rtspike.scenarios.faultproxy import FaultProxy, Mode
 from rtspike.transports import registry
 from rtspike.transports.core.users import DEV_PASSWORD
-from tests.web.conftest import DemoServer
+from tests.web.conftest import LOOP, DemoServer
 from tests.web.pages import ENUM
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, LOOP]
 
 START = """async ([t, login, pw, ms]) => {
   try {
