@@ -44,6 +44,7 @@ from rtspike.scenarios.nativeclients import (
 from rtspike.scenarios.processes import READY_TIMEOUT_S
 from rtspike.scenarios.processes import ServerProcess as Server
 from rtspike.scenarios.results import AT_LEAST
+from rtspike.transports.clients.resilient.state import POLL_SCHEDULE_S
 from rtspike.transports.core.logging import get_logger
 from rtspike.transports.core.principal import Role
 from rtspike.transports.core.users import DEV_PASSWORD
@@ -54,7 +55,6 @@ NEEDS_REDIS = False
 KEEPALIVE_DEFAULT_S = 15.0
 POLL_S = 0.5
 SLOW_STEPS_S = 90.0  # pages, logins, browser start and clean-up on a loaded box
-PROBE_CAP_S = 60.0  # the last step of our degraded client's poll schedule (the drain waits it)
 
 
 def budget_s(p: dict[str, Any], transport: str) -> float:
@@ -62,7 +62,7 @@ def budget_s(p: dict[str, Any], transport: str) -> float:
     fault_s = max(p["down_s"] + READY_TIMEOUT_S, p["blackhole_s"], p["ttl_s"] + 1.5)
     trial = p["connect_timeout_s"] + p["settle_s"] + fault_s + p["window_s"] + p["drain_s"]
     trials = 1 if p["faults_at_once"] else len(p["faults"])
-    return trials * (trial + PROBE_CAP_S + SLOW_STEPS_S) + SLOW_STEPS_S
+    return trials * (trial + max(POLL_SCHEDULE_S) + SLOW_STEPS_S) + SLOW_STEPS_S
 
 
 class Client:

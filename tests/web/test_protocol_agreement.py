@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rtspike.transports.clients.resilient.state import TRANSITIONS, State
+from rtspike.transports.clients.resilient.state import POLL_SCHEDULE_S, TRANSITIONS, State
 from rtspike.transports.core.errors import TERMINAL_RANGE, CloseCode, should_reconnect
 
 WEB = Path(__file__).resolve().parents[2] / "transports" / "web"
@@ -23,7 +23,7 @@ const probes = [1000, 1006, 4001, 4499, 4500, 4501, 4999, 5000];
 console.log(JSON.stringify({
   close: p.CLOSE, terminal: p.TERMINAL_RANGE,
   reconnect: Object.fromEntries(probes.map((c) => [c, p.shouldReconnect(c)])),
-  states: p.STATES, transitions: p.TRANSITIONS,
+  states: p.STATES, transitions: p.TRANSITIONS, poll: p.POLL_SCHEDULE,
   refused: p.STATES.flatMap((a) => p.STATES.map((b) => [a, b])).filter(([a, b]) => {
     try { p.checkTransition(a, b); return false; }
     catch (e) { return e instanceof p.IllegalTransition; }
@@ -84,3 +84,7 @@ def test_no_close_code_literals_outside_the_tables() -> None:
             if literal.search(code):
                 offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_the_default_poll_schedule_is_the_same(js: dict[str, Any]) -> None:
+    assert [float(x) for x in js["poll"]] == list(POLL_SCHEDULE_S)

@@ -32,6 +32,7 @@ from rtspike.transports.clients.resilient.rest import (
     static_token,
 )
 from rtspike.transports.clients.resilient.state import (
+    POLL_SCHEDULE_S,
     Event,
     State,
     StateCallback,
@@ -60,7 +61,7 @@ class ResilientClient:
         token_provider: TokenProvider,
         on_message: MessageHandler,
         on_state: StateCallback | None = None,
-        poll_schedule: Sequence[float] = (5.0, 10.0, 30.0, 60.0),
+        poll_schedule: Sequence[float] = POLL_SCHEDULE_S,
         time_scale: float = 1.0,
         backoff_base: float = 0.5,
         backoff_cap: float = 15.0,

@@ -56,6 +56,9 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 
 SETTLED = frozenset({State.CONNECTED, State.DEGRADED, State.DISCONNECTED})
 
+POLL_SCHEDULE_S = (5.0, 10.0, 30.0, 60.0)
+"""Degraded mode's default REST poll delays; the last repeats. protocol.js has the same one."""
+
 StateCallback = Callable[[str, dict[str, Any]], None]
 """``info`` carries attempt, next_poll_at (epoch seconds or None), last_error, transport."""
 

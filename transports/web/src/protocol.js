@@ -16,6 +16,9 @@ export const CLOSE = Object.freeze({
 /** Close codes in [first, last] are terminal; every other close is worth a reconnect. */
 export const TERMINAL_RANGE = Object.freeze([4500, 4999]);
 
+/** Degraded mode's default REST poll delays (s); the last repeats. Python: POLL_SCHEDULE_S. */
+export const POLL_SCHEDULE = Object.freeze([5, 10, 30, 60]);
+
 export function shouldReconnect(closeCode) {
   return !(closeCode >= TERMINAL_RANGE[0] && closeCode <= TERMINAL_RANGE[1]);
 }

@@ -5,7 +5,7 @@
 
 import { AUTH_CODES, ApiError, PAGE, TransportError, errorFromPayload, timedFetch, toTransportError } from "./api.js";
 import { Cursor, uuid7 } from "./cursor.js";
-import { CLOSE, checkTransition, shouldReconnect } from "./protocol.js";
+import { CLOSE, POLL_SCHEDULE, checkTransition, shouldReconnect } from "./protocol.js";
 
 export { ApiClient, ApiError, REQUEST_TIMEOUT_MS, TransportError, errorFromPayload, timedFetch, withTimeout } from "./api.js";
 export { Cursor, uuid7 } from "./cursor.js";
@@ -49,7 +49,7 @@ export class ResilientClient {
     transport,
     onMessage = () => {},
     onState = () => {},
-    pollSchedule = [5, 10, 30, 60],
+    pollSchedule = POLL_SCHEDULE,
     timeScale = 1,
     backoffBase = 0.5,
     backoffCap = 15,
