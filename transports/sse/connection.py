@@ -63,10 +63,6 @@ class FrameCache:
         return frame
 
 
-def wire_cache() -> FrameCache:
-    return FrameCache()
-
-
 def error_frame(why: AppError) -> bytes:
     """The last event of a server-ended stream: the one close payload."""
     body = json.dumps(why.close_payload(), separators=(",", ":")).encode()

@@ -31,7 +31,6 @@ from rtspike.transports.sse.connection import (
     FrameCache,
     SseConnection,
     error_frame,
-    wire_cache,
 )
 from rtspike.transports.sse.settings import SseSettings, load_sse_settings
 
@@ -166,6 +165,6 @@ def mount(app: web.Application, hub: Hub) -> None:
     app[SETTINGS_KEY] = load_sse_settings()
     app[CONNECTIONS_KEY] = set()
     app[FLUSHER_KEY] = Flusher()
-    app[WIRES_KEY] = wire_cache()
+    app[WIRES_KEY] = FrameCache()
     app.router.add_get(PATH, stream)
     app.router.add_post(COOKIE_PATH, set_cookie)

@@ -10,7 +10,7 @@ from rtspike.transports.core.envelope import MessageEvent
 from rtspike.transports.core.errors import AppError, ErrorCode
 from rtspike.transports.core.principal import Principal, Role
 from rtspike.transports.server.outbox import Flusher
-from rtspike.transports.sse.connection import SseConnection, wire_cache
+from rtspike.transports.sse.connection import FrameCache, SseConnection
 from tests.factories import make_event
 from tests.transports.fakes import FakeRequest, FakeTransport
 
@@ -45,7 +45,7 @@ def make(bound: int = 4, keepalive: float = 60.0) -> tuple[SseConnection, Sock, 
         peer.transport,  # type: ignore[arg-type]
         peer.protocol,
         Flusher(),
-        wire_cache(),
+        FrameCache(),
         bound,
         keepalive,
     )
