@@ -35,13 +35,12 @@ def pending_chains() -> dict[str, list[str]]:
 
 @contextlib.asynccontextmanager
 async def report_if_still_running(what: str, after_s: float) -> AsyncIterator[None]:
-    """Log every pending task's await chain once, if the body is still running after
+    """Log every pending task's await chain, in one line, if the body is still running after
     ``after_s`` (the body is not interrupted: the test's own timeout decides)."""
 
     async def watch() -> None:
         await asyncio.sleep(after_s)
-        for name, chain in pending_chains().items():
-            log.error("stalls.pending", what=what, after_s=after_s, task=name, chain=chain)
+        log.error("stalls.pending", what=what, after_s=after_s, waiting=pending_chains())
 
     watcher = asyncio.create_task(watch())
     try:
