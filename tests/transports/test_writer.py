@@ -46,16 +46,40 @@ async def test_drain_returns_only_when_written_and_writable() -> None:
     assert peer.transport.writes == [b"a"]
 
 
-async def test_flusher_coalesces_one_iteration_into_one_write_per_connection() -> None:
+async def test_after_a_quiet_spell_a_push_is_written_at_once_and_the_turn_shares_one_more() -> None:
     flusher = Flusher()
     peers = [FakeRequest() for _ in range(3)]
     boxes = [Outbox(p.transport, p.protocol, flusher, 10) for p in peers]  # type: ignore[arg-type]
     for n in range(4):
         for box in boxes:
             box.push(b"m%d;" % n)
-    assert all(p.transport.writes == [] for p in peers), "a push never writes by itself"
+    assert [p.transport.writes for p in peers] == [[b"m0;"]] * 3, "the first one left at once"
     await asyncio.sleep(0)
-    assert [p.transport.writes for p in peers] == [[b"m0;m1;m2;m3;"]] * 3
+    assert [p.transport.writes for p in peers] == [[b"m0;", b"m1;m2;m3;"]] * 3
+
+
+async def test_busy_flusher_coalesces_one_iteration_into_one_write_per_connection() -> None:
+    flusher = Flusher(quiet_s=3600.0)
+    peers = [FakeRequest() for _ in range(3)]
+    boxes = [Outbox(p.transport, p.protocol, flusher, 10) for p in peers]  # type: ignore[arg-type]
+    for box in boxes:
+        box.push(b"first;")
+    await asyncio.sleep(0)
+    for n in range(4):
+        for box in boxes:
+            box.push(b"m%d;" % n)
+    assert all(p.transport.writes == [b"first;"] for p in peers), "busy: a push waits its turn"
+    await asyncio.sleep(0)
+    assert [p.transport.writes for p in peers] == [[b"first;", b"m0;m1;m2;m3;"]] * 3
+
+
+async def test_a_push_behind_a_queued_reply_never_overtakes_it() -> None:
+    box, peer = outbox(bound=4)
+    box.send(b"ack;")
+    box.push(b"echo;")
+    assert peer.transport.writes == [] and box.queued == 2
+    await asyncio.sleep(0)
+    assert peer.transport.writes == [b"ack;echo;"]
 
 
 async def test_wrap_frames_each_write_and_a_lost_peer_is_reported_once() -> None:

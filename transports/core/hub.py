@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 log = get_logger("rtspike.hub")
+# Own publications kept to be recognised when the bus hands them back (same bytes object, so an
+# in-process bus only); a networked bus hands back copies, and these just age out.
+OWN_PUBLICATIONS = 64
 SHUTTING_DOWN = "The server is restarting; reconnect in a moment."
 
 
@@ -82,6 +86,7 @@ class Hub:
         self._limiter = RateLimiter(settings.send_rate_per_s, settings.send_burst)
         self._log_budget = LogBudget(settings.log_lines_per_client, settings.log_interval_s)
         self._recheck: asyncio.Task[None] | None = None
+        self._own: deque[tuple[bytes, MessageEvent]] = deque(maxlen=OWN_PUBLICATIONS)
         auth.announce = self._announce
 
     # lifecycle ---------------------------------------------------------------------------
@@ -213,8 +218,27 @@ class Hub:
                 self.log_refusal("message.refused", transport, exc, principal)
             raise
         if created:
+            data = event.wire().encode()
+            self._own.append((data, event))
+            await self._publish(MESSAGE_TOPIC, data)
+        # After the fan-out: with a bus in this process the deliveries are written in the
+        # next loop turn, and a timer due now runs after that turn's callbacks (the count, the
+        # log line and the histogram are off the path to the receivers' sockets).
+        asyncio.get_running_loop().call_later(
+            0, self._sent, event, created, transport, principal, time.perf_counter() - started
+        )
+        return event
+
+    def _sent(
+        self,
+        event: MessageEvent,
+        created: bool,
+        transport: str,
+        principal: Principal,
+        elapsed_s: float,
+    ) -> None:
+        if created:
             self.metrics.messages.labels(transport).inc()
-            await self._publish(MESSAGE_TOPIC, event.wire().encode())
             log.info(
                 "message.sent",
                 transport=transport,
@@ -224,8 +248,7 @@ class Hub:
                 recipient=event.recipient,
                 **principal.log_fields(),
             )
-        self.metrics.send_seconds.labels(transport).observe(time.perf_counter() - started)
-        return event
+        self.metrics.send_seconds.labels(transport).observe(elapsed_s)
 
     async def _publish(self, topic: str, data: bytes) -> None:
         try:
@@ -310,11 +333,20 @@ class Hub:
     def _on_bus(self, topic: str, data: bytes) -> None:
         try:
             if topic == MESSAGE_TOPIC:
-                self.live.deliver(MessageEvent.from_wire(data))
+                self.live.deliver(self._own_event(data) or MessageEvent.from_wire(data))
             elif topic == CONTROL_TOPIC:
                 self.live.revoke_matching(json.loads(data))
         except Exception as exc:
             log.error("bus.bad_publication", topic=topic, error=str(exc))
+
+    def _own_event(self, data: bytes) -> MessageEvent | None:
+        """The event this hub just published, when the bus hands back the very same bytes: no
+        second parse and validation of what was built here a loop turn ago."""
+        for i, (sent, event) in enumerate(self._own):
+            if sent is data:
+                del self._own[i]
+                return event
+        return None
 
     async def _on_bus_reconnect(self) -> None:
         """Publications may have been missed: make every live attachment re-read the log."""

@@ -1,16 +1,18 @@
 """The one write path of the adapters: how a delivery gets from the hub into a socket.
 
 A fan-out hands one event to thousands of connections in a row, inside the hub's loop, so a
-push may not await, spawn a task or make a syscall. Every adapter therefore writes through
-these, once (what it writes, built once per event, comes from ``framing.py``):
+push may not await or spawn a task, and makes at most one syscall (a write straight to an idle
+socket). Every adapter therefore writes through these, once (what it writes, built once per
+event, comes from ``framing.py``):
 
 - ``Outbox``: a connection's ordered, bounded queue of ready-to-write bytes. The hub's pushes are
   refused beyond ``bound`` (the slow-consumer rule); replies are never refused (they are bounded
   by the peer's own requests). A stalled socket (its transport over the high-water mark) is
   drained by one task that follows the peer's reading;
-- ``Flusher``: one loop callback per iteration writes every outbox touched during it, each as
-  one ``transport.write`` (under load several events share a syscall: on loopback the kernel
-  send is the dearest part of a delivery);
+- ``Flusher``: when busy, one loop callback per iteration writes every outbox touched during
+  it, each as one ``transport.write`` (several events share a syscall: on loopback the kernel
+  send is the dearest part of a delivery); after a quiet spell, a turn's first delivery to a
+  socket is written at once (low latency when there is nothing to share a write with);
 - ``pin_send_buffer``: a fixed kernel send buffer. Autotuned buffers grow to megabytes per
   socket and would hide a stalled peer from ``bound`` (and cost memory per connection); pinned,
   what a peer can leave unread is about ``bound`` frames plus a few hundred KiB.
@@ -19,6 +21,7 @@ these, once (what it writes, built once per event, comes from ``framing.py``):
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -30,6 +33,7 @@ __all__ = ["SEND_BUFFER_BYTES", "Flusher", "Outbox", "pin_send_buffer"]
 
 log = get_logger("rtspike.writer")
 SEND_BUFFER_BYTES = 64 * 1024
+QUIET_S = 0.005
 _STALL_POLL_S = 0.005
 
 
@@ -43,11 +47,37 @@ def pin_send_buffer(transport: Any) -> None:
 
 
 class Flusher:
-    """Coalesces writes: one loop callback per iteration flushes every outbox that has bytes
-    waiting, instead of one callback (or one syscall) per delivery."""
+    """Coalesces writes when busy, writes through when quiet.
 
-    def __init__(self) -> None:
+    Busy (a delivery less than ``quiet_s`` before this loop turn), one loop callback per turn
+    flushes every outbox that has bytes waiting, instead of one callback or syscall per
+    delivery. After a quiet spell, the first delivery of that turn to each connection goes
+    straight to its socket (the rest of the turn still share one write): nothing is queued to
+    share it with, and waiting for the end of the turn made every receiver wait for the whole
+    fan-out's pushes first (measured at 50 broadcasts/s to 100 connections: the first byte left
+    ~1 ms later than a bare aiohttp loop's). ``quiet_s=None`` always coalesces.
+    """
+
+    def __init__(self, quiet_s: float | None = QUIET_S) -> None:
         self._dirty: list[Outbox] = []
+        self._quiet_s = quiet_s
+        self._last_turn = -math.inf
+        self._through: bool | None = None
+
+    def write_through(self) -> bool:
+        """This turn's decision, taken at its first delivery."""
+        through = self._through
+        if through is None:
+            if self._quiet_s is None:
+                return False
+            loop = asyncio.get_running_loop()
+            through = self._through = loop.time() - self._last_turn > self._quiet_s
+            loop.call_soon(self._turn_over)
+        return through
+
+    def _turn_over(self) -> None:
+        self._through = None
+        self._last_turn = asyncio.get_running_loop().time()
 
     def mark(self, box: Outbox) -> None:
         if not self._dirty:
@@ -139,6 +169,19 @@ class Outbox:
         queue = self._queue
         if len(queue) >= self._bound:
             return False
+        if not self._marked and self._writer is None and self._flusher.write_through():
+            sock = self._sock
+            if (
+                sock is not None
+                and not sock.is_closing()
+                and sock.get_write_buffer_size() <= self._high
+            ):
+                # Marked, so that what else reaches this connection in the same turn waits
+                # for the turn's flush instead of costing a write each.
+                sock.write(self._wrap(data) if self._wrap is not None else data)
+                self._marked = True
+                self._flusher.mark(self)
+                return True
         queue.append(data)
         if not self._marked and self._writer is None:
             self._marked = True

@@ -1,9 +1,10 @@
 """The default durable log: one SQLite file in WAL mode.
 
-Every append (idempotency check, next seq, insert, head update) is one short transaction on
-the loop thread (see ``SqliteWorker``: tens of microseconds, cheaper than a thread hop, and
-checkpoints run on the reader thread). Catch-up pages are read on the reader thread and never
-wait for a commit (WAL); a stream's head is a lookup by key, inline.
+Every append is one statement, so one short implicit transaction on the loop thread: it takes
+the next seq from the stream head, inserts the row (the unique index is the idempotency check)
+and a trigger moves the head (see ``SqliteWorker``: cheaper than a thread hop; checkpoints run
+on the reader thread). Catch-up pages are read on the reader thread and never wait for a commit
+(WAL); a stream's head is a lookup by key, inline.
 """
 
 from __future__ import annotations
@@ -42,12 +43,24 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (stream, seq),
     UNIQUE (sender, client_msg_id)
 ) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS messages_advance_head AFTER INSERT ON messages BEGIN
+    INSERT INTO streams (stream, head) VALUES (NEW.stream, NEW.seq)
+    ON CONFLICT (stream) DO UPDATE SET head = excluded.head;
+END;
 """
 
 _COLUMNS = (
     "stream, seq, id, sender, sender_role, recipient, lga_id, body, client_msg_id, sent_at, "
     "sent_at_ns"
 )
+# One statement, so one implicit transaction: the next seq, the row and (by the trigger) the
+# stream head. A write statement takes the write lock before it reads the head.
+_APPEND = (
+    f"INSERT INTO messages ({_COLUMNS}) VALUES "
+    "(?, coalesce((SELECT head FROM streams WHERE stream = ?), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING seq"
+)
+_FIND = f"SELECT {_COLUMNS} FROM messages WHERE sender = ? AND client_msg_id = ?"
 _READ = f"SELECT {_COLUMNS} FROM messages WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?"
 _Row = tuple[str, int, str, str, str, str | None, str, str, str, float, int | None]
 
@@ -120,40 +133,32 @@ class SqliteLog(MessageLog):
 
     async def append(self, draft: Draft) -> tuple[MessageEvent, bool]:
         def job(conn: sqlite3.Connection) -> tuple[_Row | None, int]:
-            found = conn.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE sender = ? AND client_msg_id = ?",
-                (draft.sender, draft.client_msg_id),
-            ).fetchone()
-            if found is not None:
+            try:
+                row = conn.execute(
+                    _APPEND,
+                    (
+                        draft.stream,
+                        draft.stream,
+                        draft.id,
+                        draft.sender,
+                        draft.sender_role,
+                        draft.recipient,
+                        draft.lga_id,
+                        draft.body,
+                        draft.client_msg_id,
+                        draft.sent_at,
+                        draft.sent_at_ns,
+                    ),
+                ).fetchone()
+            except sqlite3.IntegrityError:
+                # A retry of a stored message (the statement was rolled back as a whole).
+                found = conn.execute(_FIND, (draft.sender, draft.client_msg_id)).fetchone()
+                if found is None:
+                    raise
                 return found, 0
-            head = conn.execute(
-                "SELECT head FROM streams WHERE stream = ?", (draft.stream,)
-            ).fetchone()
-            seq = (head[0] if head else 0) + 1
-            conn.execute(
-                f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    draft.stream,
-                    seq,
-                    draft.id,
-                    draft.sender,
-                    draft.sender_role,
-                    draft.recipient,
-                    draft.lga_id,
-                    draft.body,
-                    draft.client_msg_id,
-                    draft.sent_at,
-                    draft.sent_at_ns,
-                ),
-            )
-            conn.execute(
-                "INSERT INTO streams (stream, head) VALUES (?, ?) "
-                "ON CONFLICT (stream) DO UPDATE SET head = excluded.head",
-                (draft.stream, seq),
-            )
-            return None, seq
+            return None, int(row[0])
 
-        found, seq = await self._worker_ready.write(job)
+        found, seq = await self._worker_ready.write_one(job)
         if found is not None:
             return _event(found, self._epoch), False
         return draft.to_event(seq, self._epoch), True
