@@ -29,6 +29,7 @@ import psutil
 
 T = TypeVar("T")
 READY_TIMEOUT_S = 30.0
+PORT_ATTEMPTS = 3
 STOP_TIMEOUT_S = 8.0
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
@@ -70,6 +71,11 @@ def spawn_kwargs() -> dict[str, object]:
     """Keyword arguments for Popen / create_subprocess_exec: own session (a terminal's Ctrl-C
     reaches only us, and we stop the children in order) and death with the parent."""
     return {"start_new_session": True, "preexec_fn": die_with_parent_hook()}
+
+
+class PortTaken(RuntimeError):
+    """The server could not bind its port: somebody took it between ``free_port`` and the
+    server's bind (runs that boot several servers at once race for ports)."""
 
 
 @dataclass
@@ -142,8 +148,23 @@ class ServerProcess:
         self.starts += 1
 
     async def start(self) -> None:
-        self.launch()
-        await self.wait_ready()
+        """A first start that loses its port to another process moves to a new free port; a
+        restart keeps its port (clients come back to it) and fails if the port is gone."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.launch()
+            try:
+                await self.wait_ready()
+                return
+            except PortTaken:
+                if self.starts > attempt or attempt == PORT_ATTEMPTS:
+                    raise
+                self.port = free_port()
+
+    def _answered_by_us(self, health: dict[str, Any]) -> bool:
+        """A health answer on our port can come from somebody else's server that holds it
+        while ours fails to bind: ours names its node (its pid unless RTSPIKE_NODE_ID)."""
+        expected = self.env.get("RTSPIKE_NODE_ID") or f"node-{self.pid}"
+        return str(health.get("node")) == expected
 
     async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
@@ -155,15 +176,23 @@ class ServerProcess:
             while time.monotonic() < deadline:
                 if self.proc is not None and self.proc.poll() is not None:
                     tail = self.log_path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"server {self.name} exited early:\n{tail}")
+                    taken = "already in use" in tail
+                    error = PortTaken if taken else RuntimeError
+                    raise error(f"server {self.name} exited early:\n{tail}")
                 with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
                     async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as r:
                         if r.status == 200:
+                            try:
+                                health = await r.json(content_type=None)
+                            except ValueError:
+                                health = {}
                             if self.workers == 1:
-                                return
-                            nodes.add(str((await r.json(content_type=None)).get("node")))
-                            if len(nodes) >= self.workers and self._all_listening():
-                                return
+                                if self._answered_by_us(health):
+                                    return
+                            else:
+                                nodes.add(str(health.get("node")))
+                                if len(nodes) >= self.workers and self._all_listening():
+                                    return
                 await asyncio.sleep(0.05)
         raise TimeoutError(f"server {self.name} not healthy after {timeout_s:.0f} s")
 

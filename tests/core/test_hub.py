@@ -132,6 +132,26 @@ async def test_reordered_and_dropped_publications_are_repaired_from_the_log(hub:
     assert conn.seqs("lga:lga-01") == [1, 2, 3, 4]
 
 
+async def test_own_publication_is_delivered_as_built_and_a_bus_copy_is_dropped(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sup = await principal(hub, "sup.lga-01")
+    conn = FakeConn(await principal(hub, "enum.lga-01.001"))
+    await hub.attach(conn, None)
+    parsed: list[bytes] = []
+    parse = MessageEvent.from_wire
+    monkeypatch.setattr(
+        MessageEvent, "from_wire", classmethod(lambda _, raw: parsed.append(raw) or parse(raw))
+    )
+    sent = await hub.send(sup, bcast("once"), "fake")
+    await settle()
+    assert len(conn.events) == 1 and conn.events[0] is sent and parsed == [], "not parsed again"
+    copy = bytes(bytearray(sent.wire().encode()))
+    hub._on_bus(MESSAGE_TOPIC, copy)  # what a networked bus hands back: equal bytes, new object
+    await settle()
+    assert parsed == [copy] and len(conn.events) == 1, "the copy is read, and dropped by seq"
+
+
 async def test_other_team_and_direct_messages_are_not_visible(hub: Hub) -> None:
     sup1 = await principal(hub, "sup.lga-01")
     enum1 = await principal(hub, "enum.lga-01.001")

@@ -4,7 +4,8 @@
 (an ``EventCache``, shared by every connection it reaches) and then:
 
 - WebSocket sessions: its WebSocket frame goes to the session's ``DirectWriter`` (its
-  ``Outbox``: coalesced per loop iteration, bounded while the peer is behind);
+  ``Outbox``: written at once after a quiet spell, coalesced per loop iteration when busy,
+  bounded while the peer is behind);
 - long-polling sessions: its Engine.IO packet goes into the Engine.IO socket's own queue, whose
   length is then the count of messages handed over but not yet written.
 

@@ -3,7 +3,7 @@ shared write path (``server/outbox.py``) without a task or an await per delivery
 
 Why not ``StreamResponse.write``: it is a coroutine, so using it per event would cost a task
 per delivery. After the first write (which sends the headers) the body is plain HTTP/1.1 chunked
-framing, which the ``Outbox`` adds to each coalesced write. The request handler's coroutine
+framing, which the ``Outbox`` adds to each write. The request handler's coroutine
 only wakes for keep-alives and the end.
 """
 

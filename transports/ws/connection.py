@@ -1,7 +1,8 @@
 """One authenticated WebSocket as the hub sees it: its deliveries and replies go through the
-shared write path (``server/outbox.py``): a push appends a pre-built frame to the connection's
-``Outbox``, every outbox touched during one loop iteration is written once at its end, and a
-socket whose peer stopped reading is drained by one task as the peer reads. The outbox is what
+shared write path (``server/outbox.py``): a push hands a pre-built frame to the connection's
+``Outbox`` (written at once after a quiet spell; when busy, every outbox touched during one loop
+iteration is written once at its end), and a socket whose peer stopped reading is drained by one
+task as the peer reads. The outbox is what
 ``queue_bound`` limits; a peer that lets it fill is a slow consumer that the hub cuts off.
 """
 
@@ -27,7 +28,8 @@ _MAX_REASON_BYTES = 123
 
 class WsConnection:
     """The ws adapter's ``LiveConnection``: the hub pushes into it from its fan-out loop, so
-    ``push`` never blocks and never writes (see the module docstring for how frames leave).
+    ``push`` never blocks and writes at most once (see the module docstring for how frames
+    leave).
 
     Guarantees: frames leave in push order; at most ``queue_bound`` frames wait, beyond that
     ``push`` returns False and the hub ends the connection as a slow consumer; ``close`` is
