@@ -160,11 +160,20 @@ class ServerProcess:
                     raise
                 self.port = free_port()
 
-    def _answered_by_us(self, health: dict[str, Any]) -> bool:
+    def _holds_port(self) -> bool:
         """A health answer on our port can come from somebody else's server that holds it
-        while ours fails to bind: ours names its node (its pid unless RTSPIKE_NODE_ID)."""
-        expected = self.env.get("RTSPIKE_NODE_ID") or f"node-{self.pid}"
-        return str(health.get("node")) == expected
+        while ours fails to bind: it counts only while our process listens there."""
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return False
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                for c in proc.net_connections(kind="tcp"):
+                    if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port:
+                        return True
+        return False
 
     async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
@@ -182,15 +191,11 @@ class ServerProcess:
                 with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
                     async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as r:
                         if r.status == 200:
-                            try:
-                                health = await r.json(content_type=None)
-                            except ValueError:
-                                health = {}
                             if self.workers == 1:
-                                if self._answered_by_us(health):
+                                if self._holds_port():
                                     return
                             else:
-                                nodes.add(str(health.get("node")))
+                                nodes.add(str((await r.json(content_type=None)).get("node")))
                                 if len(nodes) >= self.workers and self._all_listening():
                                     return
                 await asyncio.sleep(0.05)

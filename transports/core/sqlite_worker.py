@@ -148,9 +148,7 @@ class SqliteWorker:
             self._conn = None
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._conn
-        if conn is None:
-            raise RuntimeError("SqliteWorker.write before start()")
+        conn = self._started_conn("write")
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(conn)
@@ -164,9 +162,7 @@ class SqliteWorker:
     async def write_one(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """``fn`` is one write statement, atomic by itself (its own implicit transaction):
         no BEGIN and COMMIT around it. Cold, each statement is tens of microseconds."""
-        conn = self._conn
-        if conn is None:
-            raise RuntimeError("SqliteWorker.write_one before start()")
+        conn = self._started_conn("write_one")
         result = fn(conn)
         self._wrote()
         return result
@@ -179,10 +175,13 @@ class SqliteWorker:
             fut.add_done_callback(self._checkpoints.discard)
 
     async def lookup(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._conn
-        if conn is None:
-            raise RuntimeError("SqliteWorker.lookup before start()")
+        conn = self._started_conn("lookup")
         return fn(conn)
+
+    def _started_conn(self, what: str) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"SqliteWorker.{what} before start()")
+        return self._conn
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         result: T = await self._reader.submit(fn)

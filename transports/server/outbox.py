@@ -55,10 +55,10 @@ class Flusher:
     straight to its socket (the rest of the turn still share one write): nothing is queued to
     share it with, and waiting for the end of the turn made every receiver wait for the whole
     fan-out's pushes first (measured at 50 broadcasts/s to 100 connections: the first byte left
-    ~1 ms later than a bare aiohttp loop's). ``quiet_s=None`` always coalesces.
+    ~1 ms later than a bare aiohttp loop's).
     """
 
-    def __init__(self, quiet_s: float | None = QUIET_S) -> None:
+    def __init__(self, quiet_s: float = QUIET_S) -> None:
         self._dirty: list[Outbox] = []
         self._quiet_s = quiet_s
         self._last_turn = -math.inf
@@ -68,8 +68,6 @@ class Flusher:
         """This turn's decision, taken at its first delivery."""
         through = self._through
         if through is None:
-            if self._quiet_s is None:
-                return False
             loop = asyncio.get_running_loop()
             through = self._through = loop.time() - self._last_turn > self._quiet_s
             loop.call_soon(self._turn_over)
@@ -178,7 +176,7 @@ class Outbox:
             ):
                 # Marked, so that what else reaches this connection in the same turn waits
                 # for the turn's flush instead of costing a write each.
-                sock.write(self._wrap(data) if self._wrap is not None else data)
+                self._put(sock, data)
                 self._marked = True
                 self._flusher.mark(self)
                 return True
@@ -214,7 +212,7 @@ class Outbox:
         else:
             data = queue[0] if len(queue) == 1 else b"".join(queue)
             queue.clear()
-            sock.write(self._wrap(data) if self._wrap is not None else data)
+            self._put(sock, data)
         if self._waiting:
             self._waiting = False
             self._room.set()
@@ -224,7 +222,10 @@ class Outbox:
         queued (the last frame before a close, after ``stop`` dropped the backlog)."""
         sock = self._sock
         if sock is not None and not sock.is_closing():
-            sock.write(self._wrap(data) if self._wrap is not None else data)
+            self._put(sock, data)
+
+    def _put(self, sock: asyncio.Transport, data: bytes) -> None:
+        sock.write(self._wrap(data) if self._wrap is not None else data)
 
     async def drain(self) -> None:
         """Catch-up pacing: return once everything queued reached the transport and the
@@ -295,7 +296,7 @@ class Outbox:
                     size += len(frame)
                 if batch:
                     data = b"".join(batch)
-                    sock.write(self._wrap(data) if self._wrap is not None else data)
+                    self._put(sock, data)
         except (ConnectionError, RuntimeError):
             self._queue.clear()
             self._gone()
