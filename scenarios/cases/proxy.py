@@ -90,15 +90,26 @@ class Sender:
                 self._n += 1
                 cid = f"{self.tag}.{self._n}"
                 t = time.time() * 1000
+                if await self._post(session, token, cid):
+                    self.sent[cid] = t
+                await asyncio.sleep(interval_s)
+
+    async def _post(self, session: aiohttp.ClientSession, token: str, cid: str) -> bool:
+        """One retry when a kept-alive socket was closed under the request (the server's
+        keep-alive timeout racing a loaded client): the send is idempotent by client_msg_id."""
+        for attempt in (1, 2):
+            try:
                 async with session.post(
                     f"{self.base_url}/api/v1/messages",
                     json={"broadcast": True, "body": "p", "client_msg_id": cid},
                     headers={"Authorization": f"Bearer {token}"},
                     timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_S),
                 ) as r:
-                    if r.status == 201:
-                        self.sent[cid] = t
-                await asyncio.sleep(interval_s)
+                    return r.status == 201
+            except aiohttp.ClientConnectionError:
+                if attempt == 2:
+                    raise
+        return False
 
 
 async def start_client(page: Any, transport: str, variant: str, base_url: str, login: str) -> None:
